@@ -1,0 +1,116 @@
+"""Persons (an account holder and their family) and their memberships of pools (SPEC 3)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Person(models.Model):
+    class Relationship(models.TextChoices):
+        SELF = "self", _("Self")
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="persons"
+    )
+    relationship = models.CharField(max_length=10, choices=Relationship.choices)
+    full_name = models.CharField(max_length=100)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_date = models.DateField()
+    identity_number = models.CharField(max_length=18, unique=True)
+    province = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(relationship="self"),
+                name="person_one_self_per_account",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.masked_identity_number})"
+
+    @property
+    def masked_identity_number(self) -> str:
+        """An identity number is never shown in full once saved: all but the last 4 masked."""
+        number = self.identity_number or ""
+        return "*" * max(len(number) - 4, 0) + number[-4:]
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class Membership(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting period")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended (unpaid charge)")
+        LAPSED = "lapsed", _("Lapsed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        PAID_OUT = "paid_out", _("Paid out")
+        EXPIRED = "expired", _("Expired (exit age)")
+        ENDED_IN_WAITING = "ended_in_waiting", _("Ended in the waiting period")
+
+    OPEN_STATUSES = (Status.WAITING, Status.ACTIVE, Status.SUSPENDED)
+    PARTICIPATING_STATUSES = (Status.WAITING, Status.ACTIVE)
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="memberships")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.WAITING, db_index=True
+    )
+    joined_at = models.DateTimeField()
+    waiting_ends_on = models.DateField(help_text=_("First day of coverage for illnesses."))
+    active_since = models.DateField(null=True, blank=True)
+    suspended_since = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["pool", "status"], name="membership_pool_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "pool"],
+                condition=Q(status__in=["waiting", "active", "suspended"]),
+                name="membership_one_open_per_person_pool",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person.full_name} in {self.pool} ({self.status})"
+
+
+class MembershipStatusChange(models.Model):
+    """Audit of every status change: from, to, why, who (null for the system) and when."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    cause = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"

@@ -1,0 +1,25 @@
+"""API plumbing shared by every app: the v1 router and JSON errors for every 4xx."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+router = DefaultRouter()
+
+
+def exception_handler(exc, context):
+    """Every error answers JSON with a `detail` message, including service-level refusals."""
+    if isinstance(exc, DjangoValidationError):
+        messages = exc.messages
+        return Response(
+            {"detail": " ".join(messages), "errors": messages},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"detail": "Invalid input.", "errors": response.data}
+    elif response is not None and isinstance(response.data, list):
+        response.data = {"detail": " ".join(map(str, response.data)), "errors": response.data}
+    return response

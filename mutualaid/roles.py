@@ -1,0 +1,51 @@
+"""Staff roles of SPEC 1 and the model permissions each one holds.
+
+The groups are created by a data migration; their permissions are (re)granted after every
+migrate, so a permission added here or by a new model reaches the group without a new migration.
+Entries are "app_label.codename"; a codename whose model does not exist yet is skipped.
+"""
+
+ROLE_PERMISSIONS = {
+    "investigators": [
+        "claims.view_claim",
+        "claims.change_claim",
+        "members.view_membership",
+        "members.view_person",
+        "pools.view_pool",
+        "pools.view_condition",
+    ],
+    "adjudicators": [
+        "claims.view_claim",
+        "claims.change_claim",
+        "members.view_membership",
+        "members.view_person",
+        "pools.view_pool",
+        "pools.view_condition",
+    ],
+    "operators": [
+        "pools.view_pool",
+        "pools.change_pool",
+        "members.view_membership",
+        "members.add_membership",
+        "apportionment.view_batch",
+        "apportionment.add_batch",
+        "apportionment.change_batch",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "mutualaid.view_heartbeat",
+    ],
+}
+
+
+def sync_role_permissions(sender=None, apps=None, **kwargs):
+    from django.contrib.auth.models import Group, Permission
+
+    for group_name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            wanted += Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            )
+        group.permissions.add(*wanted)

@@ -1,0 +1,32 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from mutualaid import views
+from mutualaid.api import router
+
+# Each app registers its viewsets on the shared router in its own api.py.
+import pools.api  # noqa: F401, E402  isort:skip
+import members.api  # noqa: F401, E402  isort:skip
+import claims.api  # noqa: F401, E402  isort:skip
+import apportionment.api  # noqa: F401, E402  isort:skip
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("pools.urls")),
+    path("", include("members.urls")),
+    path("", include("claims.urls")),
+    path("", include("apportionment.urls")),
+    prefix_default_language=False,
+)

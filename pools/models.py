@@ -1,0 +1,89 @@
+"""Pools, their covered conditions and their benefit schedules (SPEC 2)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Condition(models.Model):
+    """A covered illness from the catalogue (e.g. the 100 critical illnesses)."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Pool(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    is_open = models.BooleanField(default=True, help_text=_("Accepts new memberships."))
+    # Join age: from min_join_age_days old up to (not including) max_join_age_years + 1.
+    min_join_age_days = models.PositiveIntegerField(default=30)
+    max_join_age_years = models.PositiveIntegerField(default=59)
+    # Coverage ends on the day the person turns exit_age_years.
+    exit_age_years = models.PositiveIntegerField(default=60)
+    waiting_days = models.PositiveIntegerField(default=90)
+    fee_rate_bp = models.PositiveIntegerField(
+        default=800, help_text=_("Management fee in basis points of the payouts (800 = 8%).")
+    )
+    annual_cap_cents = models.BigIntegerField(default=18800)
+    notice_days = models.PositiveIntegerField(default=3)
+    grace_days = models.PositiveIntegerField(default=14)
+    publish_days = models.CharField(max_length=50, default="7,21")
+    collect_days = models.CharField(max_length=50, default="14,28")
+    conditions = models.ManyToManyField(Condition, related_name="pools", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_rate_bp__lte=10000), name="pool_fee_rate_at_most_100pct"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_cap_cents__gte=0), name="pool_annual_cap_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
+                name="pool_exit_age_after_join_age",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def payout_for_age(self, age_years: int) -> int | None:
+        """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""
+        band = self.benefit_bands.filter(min_age__lte=age_years, max_age__gte=age_years).first()
+        return band.payout_cents if band else None
+
+
+class BenefitBand(models.Model):
+    """One row of a pool's benefit schedule: payout by age at diagnosis (inclusive bounds)."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="benefit_bands")
+    min_age = models.PositiveIntegerField()
+    max_age = models.PositiveIntegerField()
+    payout_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["pool", "min_age"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "min_age"], name="benefit_band_unique_start"),
+            models.CheckConstraint(
+                condition=Q(max_age__gte=models.F("min_age")), name="benefit_band_ordered"
+            ),
+            models.CheckConstraint(condition=Q(payout_cents__gt=0), name="benefit_band_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.pool}: {self.min_age}-{self.max_age}"

@@ -1,0 +1,162 @@
+"""Shared fixtures. Tests run on real PostgreSQL and Redis: no silent SQLite fallback."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql" and not os.environ.get("ALLOW_SQLITE_TESTS"):
+        raise pytest.UsageError(
+            "Tests need PostgreSQL: set DATABASE_URL (bin/test does) — refusing to fall back "
+            f"to {engine}."
+        )
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        raise pytest.UsageError("Tests need Redis: set REDIS_URL (bin/test does).")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings, tmp_path):
+    """No collectstatic manifest in tests; evidence goes to a throwaway folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.MEDIA_ROOT = settings.EVIDENCE_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """A request in another language leaves it active in this thread; start each test in English."""
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess bound to this test run's database and queue."""
+
+    def __init__(self, queue: str, env: dict, concurrency: int = 1):
+        self.queue = queue
+        self.env = env
+        self.concurrency = concurrency
+        self.proc = None
+        self.log_path = ROOT / "var" / f"test-worker-{queue}.log"
+
+    def start(self):
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mutualaid",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--pool=prefork",
+                f"--queues={self.queue}",
+                "--without-mingle",
+                "--without-gossip",
+                f"--hostname=test-{self.queue}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited early:\n{self.log()}")
+            if " ready." in self.log():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker did not become ready:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self, sig=signal.SIGKILL):
+        """Kill the worker and its pool children at once (as a crash would)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2, message="condition"):
+    """Poll until predicate() is truthy; fail the test with `message` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """A queue name of this test only, so parallel runs and stale messages never mix."""
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    from mutualaid.celery import app
+
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = "celery"
+
+
+@pytest.fixture
+def worker_env(transactional_db, celery_queue):
+    """Environment for a worker subprocess pointing at the test database (committed data)."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+        f"{db['NAME']}"
+    )
+    env["REDIS_URL"] = settings.CELERY_BROKER_URL
+    env["CELERY_QUEUE"] = celery_queue
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(worker_env, celery_queue):
+    """Start a real worker; tests using it must use committed data (transactional_db)."""
+    workers = []
+
+    def start(concurrency=1):
+        worker = WorkerProcess(celery_queue, worker_env, concurrency).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
