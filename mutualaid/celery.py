@@ -3,7 +3,6 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutualaid.settings")
 
@@ -12,12 +11,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_init.connect
-def _make_broker_folders(**kwargs):
-    """The embedded filesystem broker needs its folders before the first message."""
-    from django.conf import settings
-
+@app.on_after_configure.connect
+def _make_broker_folders(sender, **kwargs):
+    """The embedded filesystem broker (no REDIS_URL) needs its folders before any message."""
+    options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
-        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ledger",
     "claims",
     "apportionment",
+    "reports",
 ]
 
 MIDDLEWARE = [

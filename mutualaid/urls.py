@@ -12,6 +12,7 @@ import pools.api  # noqa: F401, E402  isort:skip
 import members.api  # noqa: F401, E402  isort:skip
 import claims.api  # noqa: F401, E402  isort:skip
 import apportionment.api  # noqa: F401, E402  isort:skip
+import reports.api  # noqa: F401, E402  isort:skip
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -28,5 +29,6 @@ urlpatterns += i18n_patterns(
     path("", include("members.urls")),
     path("", include("claims.urls")),
     path("", include("apportionment.urls")),
+    path("", include("reports.urls")),
     prefix_default_language=False,
 )
