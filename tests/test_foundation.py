@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -88,3 +89,17 @@ def test_production_profile_passes_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/admin/login/", "/api/docs/"])
+def test_pages_send_a_csp_without_inline_scripts(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src and "'self'" in script_src
+    body = response.content.decode()
+    # every <script> has a src: nothing inline for the policy to allow
+    for tag in re.findall(r"<script\b[^>]*>", body):
+        assert "src=" in tag, tag
