@@ -23,3 +23,41 @@ def exception_handler(exc, context):
     elif response is not None and isinstance(response.data, list):
         response.data = {"detail": " ".join(map(str, response.data)), "errors": response.data}
     return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {},
+    },
+    "required": ["detail"],
+}
+ERROR_STATUSES = {
+    "400": "Invalid input or a refused request; `detail` says why.",
+    "401": "Not signed in.",
+    "403": "Not allowed.",
+    "404": "Not found (or not yours).",
+    "405": "Method not allowed.",
+    "409": "Conflict with the current state.",
+    "429": "Too many requests.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: every operation documents our JSON error body for each 4xx."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    return result
