@@ -1,0 +1,168 @@
+"""Authorization matrix: every URL of the web app and every API operation × every actor of SPEC 1.
+
+The rows are generated from the URL conf and the OpenAPI schema: a new URL or operation without
+a row here fails `test_every_url_has_a_row` / `test_every_api_operation_has_a_row`.
+Django admin model pages are generated from mutualaid.roles.ROLE_PERMISSIONS.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.factories import MembershipFactory, UserFactory
+
+ACTORS = ["anonymous", "member_a", "member_b", "juror", "investigator", "adjudicator", "operator"]
+STAFF = {"investigator": "investigators", "adjudicator": "adjudicators", "operator": "operators"}
+LOGIN = 302  # redirected to the login page
+
+
+def everyone(status):
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(status, anonymous=LOGIN):
+    return {**everyone(status), "anonymous": anonymous}
+
+
+# URL name -> expected status per actor (GET). Names with parameters take them from PARAMS.
+WEB = {
+    "home": everyone(200),
+    "healthz": everyone(200),
+    "bench-hello": everyone(200),
+    "set_language": everyone(302),  # GET without `next` redirects home
+    "api-root": signed_in(200, anonymous=401),
+    "api-schema": everyone(200),
+    "api-docs": everyone(200),
+    "api-token": everyone(405),  # POST only
+    "admin:index": {**signed_in(302), **dict.fromkeys(STAFF, 200)},
+    "admin:login": {**signed_in(200, anonymous=200), **dict.fromkeys(STAFF, 302)},
+    "admin:logout": {**signed_in(302), **dict.fromkeys(STAFF, 405)},  # POST only
+    "admin:password_change": {**signed_in(302), **dict.fromkeys(STAFF, 200)},
+    "admin:password_change_done": {**signed_in(302), **dict.fromkeys(STAFF, 200)},
+    "admin:jsi18n": {**signed_in(302), **dict.fromkeys(STAFF, 200)},
+}
+# Django admin URLs checked per model below, or not GET-able pages of their own.
+ADMIN_GENERATED = ("_changelist", "_add", "_change", "_delete", "_history")
+SKIPPED = {
+    "admin:view_on_site",  # redirect helper with content-type arguments
+    "admin:app_list",  # covered by the model pages of each app
+    "admin:autocomplete",
+}
+PARAMS = {}  # URL name -> callable(world) -> kwargs
+
+# "METHOD /path" -> expected status per actor, for requests with an empty body.
+API = {
+    "POST /api/v1/auth/token/": everyone(400),
+}
+
+
+def walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, prefix + str(pattern.pattern)
+
+
+def web_url_names():
+    names = set()
+    for name, route in walk(get_resolver().url_patterns):
+        if "drf_format_suffix" in route or name in SKIPPED or name.endswith(ADMIN_GENERATED):
+            continue
+        names.add(name)
+    return sorted(names)
+
+
+def api_operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
+    )
+
+
+@pytest.fixture
+def world(db):
+    """One of each actor, with the rows that parametrised URLs point at."""
+    users = {}
+    for actor in ("member_a", "member_b", "juror"):
+        users[actor] = MembershipFactory(person__account=UserFactory(username=actor)).person.account
+    for actor, group in STAFF.items():
+        user = UserFactory(username=actor, is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        users[actor] = user
+    return {"users": users}
+
+
+def client_for(client, world, actor):
+    if actor != "anonymous":
+        client.force_login(world["users"][actor])
+    return client
+
+
+def test_every_url_has_a_row():
+    missing = [name for name in web_url_names() if name not in WEB]
+    assert not missing, f"add these URL names to the authorization matrix: {missing}"
+
+
+def test_every_api_operation_has_a_row():
+    missing = [op for op in api_operations() if op not in API]
+    assert not missing, f"add these API operations to the authorization matrix: {missing}"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_web_matrix(client, world, actor):
+    client = client_for(client, world, actor)
+    wrong = []
+    for name in web_url_names():
+        kwargs = PARAMS[name](world) if name in PARAMS else {}
+        status = client.get(reverse(name, kwargs=kwargs)).status_code
+        if status != WEB[name][actor]:
+            wrong.append(f"{name}: expected {WEB[name][actor]}, got {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_admin_model_pages_follow_role_permissions(client, world, actor):
+    from django.contrib import admin
+
+    client = client_for(client, world, actor)
+    user = world["users"].get(actor)
+    wrong = []
+    for model in admin.site._registry:
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if user is None or not user.is_staff:
+            expected = LOGIN
+        else:
+            may = any(
+                user.has_perm(f"{opts.app_label}.{perm}_{opts.model_name}")
+                for perm in ("view", "change")
+            )
+            expected = 200 if may else 403
+        status = client.get(url).status_code
+        if status != expected:
+            wrong.append(f"{url}: expected {expected}, got {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_api_matrix(client, world, actor):
+    client = client_for(client, world, actor)
+    wrong = []
+    for operation in api_operations():
+        method, path = operation.split(" ", 1)
+        for placeholder, value in (PARAMS.get(operation, lambda w: {})(world)).items():
+            path = path.replace("{" + placeholder + "}", str(value))
+        response = getattr(client, method.lower())(path, content_type="application/json")
+        if response.status_code != API[operation][actor]:
+            wrong.append(
+                f"{operation}: expected {API[operation][actor]}, got {response.status_code}"
+            )
+        elif response.status_code >= 400:
+            assert "detail" in response.json(), f"{operation} {response.status_code} without detail"
+    assert not wrong, "\n".join(wrong)
