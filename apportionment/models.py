@@ -16,6 +16,11 @@ class Batch(models.Model):
         COLLECTED = "collected", _("Collected")
         PAID_OUT = "paid_out", _("Paid out")
         FAILED = "failed", _("Failed")
+        EMPTY = "empty", _("Nothing to charge")
+
+    # A pool has at most one batch in these states (a partial unique constraint).
+    RUNNING_STATUSES = ("publishing", "collecting")
+    PUBLIC_STATUSES = ("published", "collecting", "collected", "paid_out")
 
     pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="batches")
     status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
@@ -32,6 +37,13 @@ class Batch(models.Model):
     merkle_root = models.CharField(max_length=64, blank=True)
     evidence_head = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
+    cap_year = models.PositiveIntegerField(default=0, help_text=_("Calendar year of the cap."))
+    annual_cap_cents = models.BigIntegerField(default=0)
+    fee_rate_bp = models.PositiveIntegerField(default=0)
+    # The odd cents go to the participants whose (sha256, id) is at most this pair.
+    odd_cent_hash = models.BinaryField(default=bytes)
+    odd_cent_membership_id = models.BigIntegerField(default=0)
+    chunk_size = models.PositiveIntegerField(default=50_000)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
@@ -39,9 +51,90 @@ class Batch(models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool"],
+                condition=models.Q(status__in=["publishing", "collecting"]),
+                name="batch_one_running_per_pool",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    amount_cents=models.F("payouts_cents")
+                    + models.F("fee_cents")
+                    - models.F("surplus_cents")
+                ),
+                name="batch_amount_is_p_plus_f_minus_u",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    subsidy_cents__gte=0,
+                    participants__gte=0,
+                    remainder_cents__gte=0,
+                    base_share_cents__gte=0,
+                ),
+                name="batch_figures_not_negative",
+            ),
+        ]
 
     def __str__(self):
         return f"Batch #{self.pk} of {self.pool} ({self.status})"
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(chunks done, chunks in all) of the phase that is running."""
+        chunks = self.chunks.all()
+        return sum(c.status == Chunk.Status.DONE for c in chunks), len(chunks)
+
+
+class BatchClaim(models.Model):
+    """A claim included in a batch; a claim is in at most one batch (SPEC 6)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="batch_claims")
+    claim = models.OneToOneField(
+        "claims.Claim", on_delete=models.PROTECT, related_name="batch_claim"
+    )
+    payout_cents = models.BigIntegerField()
+
+    def __str__(self):
+        return f"claim {self.claim_id} in batch {self.batch_id}"
+
+
+class Chunk(models.Model):
+    """A range of a batch's work, claimed by one task at a time with a conditional UPDATE."""
+
+    class Phase(models.TextChoices):
+        PUBLISH = "publish", _("Publish: compute charges")
+        COLLECT = "collect", _("Collect: take charges from wallets")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="chunks")
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    number = models.PositiveIntegerField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["batch", "phase", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "phase", "number"], name="chunk_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_id__gte=models.F("first_id")), name="chunk_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
 
 
 class Charge(models.Model):
@@ -52,10 +145,30 @@ class Charge(models.Model):
         "members.Membership", on_delete=models.PROTECT, related_name="charges"
     )
     amount_cents = models.BigIntegerField()
+    # What the annual cap cut from this membership's share (paid by the sponsor).
+    capped_cents = models.BigIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # The ledger transaction that collected it (no FK: set-based collection writes it).
+    ledger_txn_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
+        # Deliberately lean: the unique key and one index for "my charges"; no foreign-key
+        # constraint checks beyond Django's own (they halve the insert rate at scale).
         constraints = [
             models.UniqueConstraint(fields=["batch", "membership"], name="charge_once_per_batch"),
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gte=0, capped_cents__gte=0),
+                name="charge_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["membership", "batch"], name="charge_membership"),
+            # Partial: unpaid charges (most rows at publication) cost nothing to index.
+            models.Index(
+                fields=["ledger_txn_id"],
+                name="charge_ledger_txn",
+                condition=models.Q(ledger_txn_id__isnull=False),
+            ),
         ]
 
     def __str__(self):

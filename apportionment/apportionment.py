@@ -1,0 +1,764 @@
+"""Apportionment (SPEC 6): split a pool's approved payouts plus the fee equally, to the cent.
+
+A batch runs in phases. Publishing fixes, at cut-off T, the claims, the participants and every
+share; the charges are written by chunk tasks as set-based INSERT ... SELECT over ranges of
+membership ids, so no Python loop ever runs over members. Collecting takes the charges from the
+wallets, chunked by account; paying out credits the claimants.
+
+Every figure of a batch is derived here, in SQL that runs the same for the preview (which writes
+nothing) and for the real run.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apportionment.models import Batch, BatchClaim, Chunk
+from claims import evidence_log
+from claims.models import Claim
+from ledger.models import Account
+from ledger.models import Transaction as LedgerTransaction
+from ledger.services import post, system_account
+from members.bulk import bulk_change_status
+from members.models import Membership
+from pools.models import Pool
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 50_000
+ADVISORY_LOCK_NAMESPACE = 6_000_001  # pg_advisory_xact_lock(namespace, pool id)
+
+
+class BatchAlreadyRunning(ValidationError):
+    pass
+
+
+# --- SQL building blocks --------------------------------------------------------------------
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def odd_cent_hash_sql() -> str:
+    """SHA-256 of the UTF-8 text "{batch_id}:{membership_id}" (SPEC 6), as bytes."""
+    text = "CAST(%(batch)s AS TEXT) || ':' || CAST(m.id AS TEXT)"
+    if _is_postgres():
+        return f"sha256(convert_to({text}, 'UTF8'))"
+    return f"sha256({text})"  # registered on SQLite connections by apportionment.apps
+
+
+def odd_cent_hash(batch_id: int, membership_id: int) -> bytes:
+    return hashlib.sha256(f"{batch_id}:{membership_id}".encode()).digest()
+
+
+def participants_sql(ranged: bool = False) -> str:
+    """Memberships of the pool that were waiting or active at T (alias m).
+
+    A membership whose status has not changed since T has its current status at T; for the
+    others, the status it left in its first recorded change after T.
+    """
+    id_range = "AND m.id BETWEEN %(lo)s AND %(hi)s" if ranged else ""
+    return f"""
+        SELECT m.id FROM members_membership m
+        WHERE m.pool_id = %(pool)s AND m.joined_at <= %(cutoff)s {id_range}
+          AND (CASE WHEN m.status_changed_at <= %(cutoff)s THEN m.status
+                    ELSE COALESCE((SELECT h.from_status FROM members_membershipstatuschange h
+                                   WHERE h.membership_id = m.id AND h.at > %(cutoff)s
+                                   ORDER BY h.at, h.id LIMIT 1), m.status)
+               END) IN ('waiting', 'active')
+    """
+
+
+def shares_sql() -> str:
+    """Each participant's share and charge in an id range (alias s: membership_id, share,
+    amount, capped). The cap counts this calendar year's charges of earlier batches."""
+    return f"""
+        SELECT p.id AS membership_id, p.share,
+               CASE WHEN p.share <= p.room THEN p.share ELSE p.room END AS amount,
+               CASE WHEN p.share <= p.room THEN 0 ELSE p.share - p.room END AS capped
+        FROM (
+            SELECT m.id,
+                   %(base)s + CASE WHEN ({odd_cent_hash_sql()}, m.id) <= (%(cut_hash)s, %(cut_id)s)
+                                   THEN 1 ELSE 0 END AS share,
+                   CASE WHEN %(cap)s - COALESCE(prior.paid, 0) > 0
+                        THEN %(cap)s - COALESCE(prior.paid, 0) ELSE 0 END AS room
+            FROM ({participants_sql(ranged=True)}) ids
+            JOIN members_membership m ON m.id = ids.id
+            LEFT JOIN (
+                SELECT c.membership_id, SUM(c.amount_cents) AS paid
+                FROM apportionment_charge c
+                JOIN apportionment_batch b ON b.id = c.batch_id
+                WHERE b.pool_id = %(pool)s AND b.cap_year = %(year)s AND b.id <> %(batch)s
+                  AND b.status IN ('published', 'collecting', 'collected', 'paid_out')
+                  AND c.membership_id BETWEEN %(lo)s AND %(hi)s
+                GROUP BY c.membership_id
+            ) prior ON prior.membership_id = m.id
+        ) p
+    """
+
+
+def _fetchone(sql: str, params: dict):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _execute(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- Figures --------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Every figure of a batch, computed the same way for the preview and the run."""
+
+    pool: Pool
+    cutoff: datetime
+    claim_ids: list = field(default_factory=list)
+    payouts: int = 0  # P
+    fee: int = 0  # F
+    surplus: int = 0  # U
+    participants: int = 0  # N
+    subsidy: int = 0  # S
+    odd_cent_hash: bytes = b""
+    odd_cent_membership_id: int = 0
+    chunk_bounds: list = field(default_factory=list)
+
+    @property
+    def amount(self) -> int:  # A
+        return self.payouts + self.fee - self.surplus
+
+    @property
+    def base_share(self) -> int:
+        return self.amount // self.participants if self.participants else 0
+
+    @property
+    def remainder(self) -> int:
+        return self.amount % self.participants if self.participants else 0
+
+    @property
+    def empty_reason(self) -> str:
+        if not self.claim_ids:
+            return _("No approved claims since the last batch: nothing to charge.")
+        if not self.participants:
+            return _("No membership was waiting or active at the cut-off: nobody to charge.")
+        if self.amount <= 0:
+            return _("The pool's surplus covers the payouts and the fee: nothing to charge.")
+        return ""
+
+
+def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
+    """F = round-half-up(P × rate), in integer arithmetic (rate in basis points)."""
+    return (payouts * fee_rate_bp * 2 + 10_000) // 20_000
+
+
+def claims_due(pool: Pool, cutoff: datetime):
+    """Approved claims of the pool approved at or before T and in no earlier batch."""
+    return Claim.objects.filter(
+        pool=pool,
+        status=Claim.Status.APPROVED,
+        approved_at__lte=cutoff,
+        batch_claim__isnull=True,
+        payout_cents__isnull=False,
+    )
+
+
+def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int) -> Figures:
+    claims = claims_due(pool, cutoff)
+    figures = Figures(pool=pool, cutoff=cutoff)
+    figures.claim_ids = list(claims.values_list("pk", flat=True))
+    figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
+    figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
+    params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id, "size": chunk_size}
+    figures.participants = _fetchone(f"SELECT COUNT(*) FROM ({participants_sql()}) p", params)[0]
+    if figures.empty_reason:
+        return figures
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT MIN(id), MAX(id) FROM (
+                SELECT m.id, (ROW_NUMBER() OVER (ORDER BY m.id) - 1) / %(size)s AS k
+                FROM ({participants_sql()}) m
+            ) numbered GROUP BY k ORDER BY k
+            """,
+            params,
+        )
+        figures.chunk_bounds = cursor.fetchall()
+        if figures.remainder:
+            cursor.execute(
+                f"""
+                SELECT {odd_cent_hash_sql()} AS h, m.id FROM ({participants_sql()}) m
+                ORDER BY h, m.id LIMIT 1 OFFSET %(offset)s
+                """,
+                {**params, "offset": figures.remainder - 1},
+            )
+            cut_hash, cut_id = cursor.fetchone()
+            figures.odd_cent_hash, figures.odd_cent_membership_id = bytes(cut_hash), cut_id
+    return figures
+
+
+def _share_params(batch: Batch, lo: int, hi: int) -> dict:
+    return {
+        "batch": batch.pk,
+        "pool": batch.pool_id,
+        "cutoff": batch.cutoff_at,
+        "base": batch.base_share_cents,
+        "cut_hash": bytes(batch.odd_cent_hash),
+        "cut_id": batch.odd_cent_membership_id,
+        "cap": batch.annual_cap_cents,
+        "year": batch.cap_year,
+        "lo": lo,
+        "hi": hi,
+    }
+
+
+def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK_SIZE) -> dict:
+    """Every figure of the batch that would run now; writes nothing."""
+    cutoff = cutoff or timezone.now()
+    next_id = (Batch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    figures = compute_figures(pool, cutoff, next_id, chunk_size)
+    result = {
+        "pool": pool.slug,
+        "cutoff": cutoff,
+        "claims": len(figures.claim_ids),
+        "payouts_cents": figures.payouts,
+        "fee_cents": figures.fee,
+        "surplus_cents": figures.surplus,
+        "amount_cents": figures.amount,
+        "participants": figures.participants,
+        "base_share_cents": figures.base_share,
+        "remainder_cents": figures.remainder,
+        "subsidy_cents": 0,
+        "chunks": len(figures.chunk_bounds),
+        "message": figures.empty_reason,
+    }
+    if not figures.empty_reason:
+        draft = Batch(
+            pk=next_id,
+            pool=pool,
+            cutoff_at=cutoff,
+            base_share_cents=figures.base_share,
+            odd_cent_hash=figures.odd_cent_hash,
+            odd_cent_membership_id=figures.odd_cent_membership_id,
+            annual_cap_cents=pool.annual_cap_cents,
+            cap_year=cutoff.year,
+        )
+        lo, hi = figures.chunk_bounds[0][0], figures.chunk_bounds[-1][1]
+        result["subsidy_cents"] = _fetchone(
+            f"SELECT COALESCE(SUM(s.capped), 0) FROM ({shares_sql()}) s",
+            _share_params(draft, lo, hi),
+        )[0]
+    return result
+
+
+# --- Publish ----------------------------------------------------------------------------------
+
+
+def _lock_pool(pool: Pool):
+    """Serialise batch starts of one pool (the unique constraint backs it up)."""
+    if _is_postgres():
+        locked = _fetchone(
+            "SELECT pg_try_advisory_xact_lock(%(ns)s, %(pool)s)",
+            {"ns": ADVISORY_LOCK_NAMESPACE, "pool": pool.pk},
+        )[0]
+        if not locked:
+            raise BatchAlreadyRunning(_("Another batch of this pool is starting right now."))
+
+
+def start_batch(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK_SIZE):
+    """Create the batch at cut-off T, include its claims, and enqueue its publish chunks."""
+    cutoff = cutoff or timezone.now()
+    try:
+        with transaction.atomic():
+            _lock_pool(pool)
+            running = Batch.objects.filter(pool=pool, status__in=Batch.RUNNING_STATUSES).first()
+            if running:
+                raise BatchAlreadyRunning(
+                    _("Batch #%(id)s of this pool is still running.") % {"id": running.pk}
+                )
+            batch = Batch.objects.create(
+                pool=pool,
+                status=Batch.Status.PUBLISHING,
+                cutoff_at=cutoff,
+                cap_year=cutoff.year,
+                annual_cap_cents=pool.annual_cap_cents,
+                fee_rate_bp=pool.fee_rate_bp,
+                chunk_size=chunk_size,
+            )
+            figures = compute_figures(pool, cutoff, batch.pk, chunk_size)
+            batch.payouts_cents = figures.payouts
+            batch.fee_cents = figures.fee
+            batch.surplus_cents = figures.surplus
+            batch.amount_cents = figures.amount
+            batch.participants = figures.participants
+            batch.base_share_cents = figures.base_share
+            batch.remainder_cents = figures.remainder
+            batch.odd_cent_hash = figures.odd_cent_hash
+            batch.odd_cent_membership_id = figures.odd_cent_membership_id
+            if figures.empty_reason:
+                batch.status = Batch.Status.EMPTY
+                batch.message = figures.empty_reason
+                batch.save()
+                return batch
+            batch.save()
+            BatchClaim.objects.bulk_create(
+                BatchClaim(batch=batch, claim_id=claim_id, payout_cents=payout)
+                for claim_id, payout in Claim.objects.filter(pk__in=figures.claim_ids).values_list(
+                    "pk", "payout_cents"
+                )
+            )
+            Chunk.objects.bulk_create(
+                Chunk(batch=batch, phase=Chunk.Phase.PUBLISH, number=i, first_id=lo, last_id=hi)
+                for i, (lo, hi) in enumerate(figures.chunk_bounds)
+            )
+            transaction.on_commit(lambda: enqueue_pending_chunks(batch.pk))
+    except IntegrityError as exc:
+        if "batch_one_running_per_pool" in str(exc):
+            raise BatchAlreadyRunning(_("Another batch of this pool is running.")) from exc
+        raise
+    return batch
+
+
+def enqueue_pending_chunks(batch_id: int):
+    from apportionment.tasks import run_chunk
+
+    for chunk_id in Chunk.objects.filter(
+        batch_id=batch_id, status=Chunk.Status.PENDING
+    ).values_list("pk", flat=True):
+        run_chunk.delay(chunk_id)
+
+
+def claim_chunk(chunk_id: int) -> Chunk | None:
+    """Take a pending chunk for this worker: a conditional UPDATE, so only one task wins."""
+    won = Chunk.objects.filter(pk=chunk_id, status=Chunk.Status.PENDING).update(
+        status=Chunk.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    return Chunk.objects.select_related("batch").get(pk=chunk_id) if won else None
+
+
+def run_chunk(chunk_id: int) -> str:
+    """Do one chunk's work in one transaction; a rerun after a crash inserts nothing twice."""
+    chunk = claim_chunk(chunk_id)
+    if chunk is None:
+        return "not pending"
+    with transaction.atomic():
+        if chunk.phase == Chunk.Phase.PUBLISH:
+            rows = _insert_charges(chunk)
+        else:
+            rows = collect_for_accounts(chunk.batch, chunk.first_id, chunk.last_id)
+        Chunk.objects.filter(pk=chunk.pk, status=Chunk.Status.RUNNING).update(
+            status=Chunk.Status.DONE, finished_at=timezone.now(), rows=rows
+        )
+    finish_phase_if_done(chunk.batch_id)
+    return f"{chunk.phase} chunk {chunk.number}: {rows} rows"
+
+
+def _insert_charges(chunk: Chunk) -> int:
+    return _execute(
+        f"""
+        INSERT INTO apportionment_charge (batch_id, membership_id, amount_cents, capped_cents)
+        SELECT %(batch)s, s.membership_id, s.amount, s.capped FROM ({shares_sql()}) s
+        WHERE TRUE
+        ON CONFLICT (batch_id, membership_id) DO NOTHING
+        """,
+        _share_params(chunk.batch, chunk.first_id, chunk.last_id),
+    )
+
+
+def finish_phase_if_done(batch_id: int):
+    """When the last chunk of the running phase is done, check and complete the phase."""
+    with transaction.atomic():
+        batch = (
+            Batch.objects.select_for_update()
+            .filter(pk=batch_id, status__in=Batch.RUNNING_STATUSES)
+            .first()
+        )
+        if batch is None or batch.chunks.exclude(status=Chunk.Status.DONE).exists():
+            return
+        if batch.status == Batch.Status.PUBLISHING:
+            _complete_publishing(batch)
+        else:
+            _complete_collection(batch)
+
+
+def _complete_publishing(batch: Batch):
+    count, charged, capped = _fetchone(
+        """
+        SELECT COUNT(*), COALESCE(SUM(amount_cents), 0), COALESCE(SUM(capped_cents), 0)
+        FROM apportionment_charge WHERE batch_id = %(batch)s
+        """,
+        {"batch": batch.pk},
+    )
+    batch.subsidy_cents = capped
+    if count != batch.participants or charged + capped != batch.amount_cents:
+        batch.status = Batch.Status.FAILED
+        batch.message = _(
+            "Invariant broken: %(count)s charges for %(n)s participants, charges %(charged)s "
+            "+ subsidy %(capped)s ≠ amount %(amount)s. Nothing was collected."
+        ) % {
+            "count": count,
+            "n": batch.participants,
+            "charged": charged,
+            "capped": capped,
+            "amount": batch.amount_cents,
+        }
+        batch.save()
+        log.error("batch %s failed: %s", batch.pk, batch.message)
+        return
+    Claim.objects.filter(batch_claim__batch=batch, status=Claim.Status.APPROVED).update(
+        status=Claim.Status.APPORTIONED
+    )
+    batch.status = Batch.Status.PUBLISHED
+    batch.published_at = timezone.now()
+    batch.evidence_head = evidence_log.head_hash()
+    batch.message = _("Published: %(n)s charges, sum plus subsidy equals the amount.") % {
+        "n": count
+    }
+    batch.save()
+    from apportionment.signals import batch_published
+
+    batch_published.send(sender=Batch, batch=batch)
+
+
+def resume_batch(batch: Batch):
+    """Re-run a failed or stuck batch: its chunks go back to pending and are enqueued."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == Batch.Status.FAILED:
+            raise ValidationError(
+                _("A batch that failed its invariant is not resumed; start a new one.")
+            )
+        Chunk.objects.filter(batch=batch).exclude(status=Chunk.Status.DONE).update(
+            status=Chunk.Status.PENDING, started_at=None
+        )
+        transaction.on_commit(lambda: enqueue_pending_chunks(batch.pk))
+    return batch
+
+
+def sweep_stale_chunks(stale_after_seconds: int = 900) -> int:
+    """Re-enqueue chunks left behind by a lost message or a killed worker."""
+    stale = timezone.now() - timezone.timedelta(seconds=stale_after_seconds)
+    running = Batch.objects.filter(status__in=Batch.RUNNING_STATUSES)
+    reset = Chunk.objects.filter(
+        batch__in=running, status=Chunk.Status.RUNNING, started_at__lt=stale
+    ).update(status=Chunk.Status.PENDING, started_at=None)
+    for batch_id in running.values_list("pk", flat=True):
+        enqueue_pending_chunks(batch_id)
+        finish_phase_if_done(batch_id)
+    return reset
+
+
+# --- Collect ----------------------------------------------------------------------------------
+
+# One batch's charges, or (batch None) every batch's: a retry after a top-up or a daily retry.
+BATCH_FILTER = "(%(batch)s IS NULL OR c.batch_id = %(batch)s)"
+
+
+def start_collection(batch: Batch) -> Batch:
+    """Move a published batch to collecting, in chunks of account ids."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != Batch.Status.PUBLISHED:
+            raise ValidationError(
+                _("Only a published batch can be collected (this one is %(status)s).")
+                % {"status": batch.get_status_display()}
+            )
+        batch.status = Batch.Status.COLLECTING
+        batch.save(update_fields=["status"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT MIN(a), MAX(a) FROM (
+                    SELECT a, (ROW_NUMBER() OVER (ORDER BY a) - 1) / %(size)s AS k FROM (
+                        SELECT DISTINCT p.account_id AS a
+                        FROM apportionment_charge c
+                        JOIN members_membership m ON m.id = c.membership_id
+                        JOIN members_person p ON p.id = m.person_id
+                        WHERE c.batch_id = %(batch)s
+                    ) accounts
+                ) numbered GROUP BY k ORDER BY k
+                """,
+                {"batch": batch.pk, "size": batch.chunk_size},
+            )
+            bounds = cursor.fetchall()
+        Chunk.objects.bulk_create(
+            Chunk(batch=batch, phase=Chunk.Phase.COLLECT, number=i, first_id=lo, last_id=hi)
+            for i, (lo, hi) in enumerate(bounds)
+        )
+        transaction.on_commit(lambda: enqueue_pending_chunks(batch.pk))
+        if not bounds:
+            transaction.on_commit(lambda: finish_phase_if_done(batch.pk))
+    return batch
+
+
+def collect_for_accounts(batch: Batch | None, first_account: int, last_account: int) -> int:
+    """Take unpaid charges from the wallets of accounts in a range, set-based.
+
+    Within an account the holder's own memberships come first, then family memberships in
+    the order they joined (SPEC 3); charges are paid in that order while the wallet covers
+    them. One ledger transaction per call: wallets debited, the pool reserve credited.
+    `batch=None` retries every unpaid charge of those accounts, oldest batch first.
+    """
+    now = timezone.now()
+    params = {
+        "batch": batch.pk if batch else None,
+        "lo": first_account,
+        "hi": last_account,
+        "now": now,
+        "today": now.date(),
+    }
+    txn = LedgerTransaction.objects.create(
+        kind="collection",
+        memo=f"batch {batch.pk}" if batch else f"retry accounts {first_account}-{last_account}",
+    )
+    params["txn"] = txn.pk
+    paid = _execute(
+        f"""
+        UPDATE apportionment_charge SET paid_at = %(now)s, ledger_txn_id = %(txn)s
+        WHERE id IN (
+            SELECT r.charge_id FROM (
+                SELECT c.id AS charge_id, p.account_id,
+                       SUM(c.amount_cents) OVER (
+                           PARTITION BY p.account_id
+                           ORDER BY c.batch_id,
+                                    CASE WHEN p.relationship = 'self' THEN 0 ELSE 1 END,
+                                    m.joined_at, m.id
+                       ) AS running
+                FROM apportionment_charge c
+                JOIN members_membership m ON m.id = c.membership_id
+                JOIN members_person p ON p.id = m.person_id
+                WHERE {BATCH_FILTER} AND c.paid_at IS NULL AND c.amount_cents > 0
+                  AND p.account_id BETWEEN %(lo)s AND %(hi)s
+            ) r
+            JOIN ledger_account w ON w.owner_id = r.account_id AND w.kind = 'wallet'
+            WHERE r.running <= w.balance_cents
+        )
+        """,
+        params,
+    )
+    # Charges of nothing (fully capped) are settled without money moving.
+    _execute(
+        f"""
+        UPDATE apportionment_charge SET paid_at = %(now)s
+        WHERE id IN (
+            SELECT c.id FROM apportionment_charge c
+            JOIN members_membership m ON m.id = c.membership_id
+            JOIN members_person p ON p.id = m.person_id
+            WHERE {BATCH_FILTER} AND c.paid_at IS NULL AND c.amount_cents = 0
+              AND p.account_id BETWEEN %(lo)s AND %(hi)s)
+        """,
+        params,
+    )
+    if paid:
+        _post_collection_entries(params)
+    else:
+        txn.delete()
+    _suspend_unpaid(params)
+    _reactivate_settled(params)
+    return paid
+
+
+def _post_collection_entries(params: dict):
+    """Wallet debits and the reserve credits of one collection transaction; they sum to 0."""
+    _execute(
+        """
+        INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
+        SELECT %(txn)s, w.id, -SUM(c.amount_cents)
+        FROM apportionment_charge c
+        JOIN members_membership m ON m.id = c.membership_id
+        JOIN members_person p ON p.id = m.person_id
+        JOIN ledger_account w ON w.owner_id = p.account_id AND w.kind = 'wallet'
+        WHERE c.ledger_txn_id = %(txn)s
+        GROUP BY w.id
+        """,
+        params,
+    )
+    reserves = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT b.pool_id, SUM(c.amount_cents) FROM apportionment_charge c
+            JOIN apportionment_batch b ON b.id = c.batch_id
+            WHERE c.ledger_txn_id = %(txn)s GROUP BY b.pool_id
+            """,
+            params,
+        )
+        for pool_id, total in cursor.fetchall():
+            reserves[system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id)).pk] = total
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO ledger_entry (transaction_id, account_id, amount_cents) "
+            "VALUES (%s, %s, %s)",
+            [(params["txn"], account_id, total) for account_id, total in reserves.items()],
+        )
+    _execute(
+        """
+        UPDATE ledger_account SET balance_cents = balance_cents + (
+            SELECT SUM(e.amount_cents) FROM ledger_entry e
+            WHERE e.transaction_id = %(txn)s AND e.account_id = ledger_account.id)
+        WHERE id IN (SELECT account_id FROM ledger_entry WHERE transaction_id = %(txn)s)
+        """,
+        params,
+    )
+
+
+def _suspend_unpaid(params: dict):
+    bulk_change_status(
+        f"""m.status IN ('waiting', 'active') AND m.id IN (
+            SELECT c.membership_id FROM apportionment_charge c
+            JOIN members_membership mm ON mm.id = c.membership_id
+            JOIN members_person p ON p.id = mm.person_id
+            WHERE {BATCH_FILTER} AND c.paid_at IS NULL
+              AND p.account_id BETWEEN %(lo)s AND %(hi)s)""",
+        params,
+        Membership.Status.SUSPENDED,
+        "charge unpaid: the wallet did not cover it",
+        extra_set=", suspended_since = %(today)s",
+    )
+
+
+def _reactivate_settled(params: dict):
+    bulk_change_status(
+        """m.status = 'suspended' AND m.person_id IN (
+               SELECT p.id FROM members_person p WHERE p.account_id BETWEEN %(lo)s AND %(hi)s)
+           AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
+                           WHERE c.membership_id = m.id AND c.paid_at IS NULL)""",
+        params,
+        Membership.Status.ACTIVE,
+        "unpaid charges settled",
+        extra_set=", suspended_since = NULL",
+    )
+
+
+def settle_unpaid_charges(user) -> int:
+    """After a top-up: retry the account's unpaid charges and reactivate what they settle."""
+    with transaction.atomic():
+        return collect_for_accounts(None, user.pk, user.pk)
+
+
+def _complete_collection(batch: Batch):
+    """Collection done: move the fee, the subsidy and the payouts; claims become paid."""
+    reserve = system_account(Account.Kind.POOL_RESERVE, batch.pool)
+    if batch.fee_cents:
+        post(
+            "fee",
+            [
+                (reserve, -batch.fee_cents),
+                (system_account(Account.Kind.FEE_INCOME), batch.fee_cents),
+            ],
+            memo=f"management fee of batch {batch.pk}",
+        )
+    if batch.subsidy_cents:
+        post(
+            "subsidy",
+            [
+                (system_account(Account.Kind.SPONSOR), -batch.subsidy_cents),
+                (reserve, batch.subsidy_cents),
+            ],
+            memo=f"sponsor subsidy of batch {batch.pk} (annual cap)",
+        )
+    batch.status = Batch.Status.COLLECTED
+    batch.collected_at = timezone.now()
+    batch.save()
+    pay_out(batch)
+
+
+def pay_out(batch: Batch):
+    """Credit each claim of the batch to its claimant's wallet; the claim becomes paid."""
+    from ledger.services import wallet_for
+
+    reserve = system_account(Account.Kind.POOL_RESERVE, batch.pool)
+    included = batch.batch_claims.select_related("claim__claimant", "claim__membership")
+    for item in included:
+        claim = item.claim
+        won = Claim.objects.filter(pk=claim.pk, status=Claim.Status.APPORTIONED).update(
+            status=Claim.Status.PAID
+        )
+        if not won:
+            continue
+        post(
+            "payout",
+            [(reserve, -item.payout_cents), (wallet_for(claim.claimant), item.payout_cents)],
+            memo=f"payout of claim {claim.pk} (batch {batch.pk})",
+        )
+        bulk_change_status(
+            "m.id = %(id)s",
+            {"id": claim.membership_id},
+            Membership.Status.PAID_OUT,
+            f"claim {claim.pk} paid out",
+        )
+    batch.status = Batch.Status.PAID_OUT
+    batch.paid_out_at = timezone.now()
+    batch.save()
+
+
+# --- Daily retry and lapse ---------------------------------------------------------------------
+
+
+def next_collection_day(pool: Pool, after: dt.date) -> dt.date:
+    days = sorted(int(d) for d in pool.collect_days.split(",") if d.strip())
+    year, month = after.year, after.month
+    for _month in range(14):
+        for day in days:
+            try:
+                candidate = dt.date(year, month, day)
+            except ValueError:
+                continue
+            if candidate > after:
+                return candidate
+        month = month % 12 + 1
+        year += month == 1
+    raise ValidationError(f"pool {pool.slug} has no collection day")
+
+
+def daily_retry_and_lapse(today: dt.date) -> dict:
+    """Retry every unpaid charge; lapse memberships whose retries ran out.
+
+    A charge is retried daily until 2 days before the next collection day after the
+    suspension; then the membership lapses. Correct when run late: the lapse date is derived
+    from the suspension date, not from when this job runs.
+    """
+    retried = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT MIN(p.account_id), MAX(p.account_id) FROM apportionment_charge c
+            JOIN members_membership m ON m.id = c.membership_id
+            JOIN members_person p ON p.id = m.person_id
+            WHERE c.paid_at IS NULL
+            """
+        )
+        lo, hi = cursor.fetchone()
+    if lo is not None:
+        with transaction.atomic():
+            retried = collect_for_accounts(None, lo, hi)
+    lapsed = 0
+    suspended = (
+        Membership.objects.filter(status=Membership.Status.SUSPENDED, suspended_since__isnull=False)
+        .values_list("pool_id", "suspended_since")
+        .distinct()
+    )
+    pools = {pool.pk: pool for pool in Pool.objects.all()}
+    for pool_id, since in suspended:
+        deadline = next_collection_day(pools[pool_id], since) - dt.timedelta(days=2)
+        if today >= deadline:
+            lapsed += bulk_change_status(
+                "m.pool_id = %(pool)s AND m.status = 'suspended' AND m.suspended_since = %(since)s",
+                {"pool": pool_id, "since": since},
+                Membership.Status.LAPSED,
+                "charge still unpaid 2 days before the next collection day",
+            )
+    return {"charges_collected": retried, "memberships_lapsed": lapsed}

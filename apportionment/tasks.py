@@ -1,0 +1,62 @@
+"""Celery tasks of apportionment. Beat only enqueues; each task re-checks the batch table.
+
+Chunk tasks are idempotent (a conditional claim of the chunk row, ON CONFLICT DO NOTHING for
+charges), acknowledged late, and limited in time well below the Redis visibility timeout.
+"""
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from apportionment import apportionment
+from apportionment.models import Batch
+from pools.models import Pool
+
+CHUNK_TIME_LIMIT = 600  # seconds; the visibility timeout is 3600
+
+
+@shared_task(
+    name="apportionment.run_chunk",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=CHUNK_TIME_LIMIT,
+    soft_time_limit=CHUNK_TIME_LIMIT - 60,
+)
+def run_chunk(chunk_id):
+    return apportionment.run_chunk(chunk_id)
+
+
+@shared_task(name="apportionment.sweep_stale_chunks")
+def sweep_stale_chunks():
+    return apportionment.sweep_stale_chunks(stale_after_seconds=CHUNK_TIME_LIMIT + 60)
+
+
+@shared_task(name="apportionment.publish_pool")
+def publish_pool(pool_id):
+    """Scheduled publication (00:00 on the pool's publication days): cut-off T = start of day."""
+    pool = Pool.objects.get(pk=pool_id)
+    cutoff = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    if Batch.objects.filter(pool=pool, cutoff_at=cutoff).exists():
+        return "already published for this cut-off"
+    try:
+        batch = apportionment.start_batch(pool, cutoff)
+    except apportionment.BatchAlreadyRunning as exc:
+        return str(exc.message)
+    return f"batch {batch.pk}: {batch.status}"
+
+
+@shared_task(name="apportionment.collect_pool")
+def collect_pool(pool_id):
+    """Scheduled collection: every published batch of the pool is collected."""
+    started = []
+    for batch in Batch.objects.filter(pool_id=pool_id, status=Batch.Status.PUBLISHED):
+        apportionment.start_collection(batch)
+        started.append(batch.pk)
+    return f"collecting batches {started}"
+
+
+@shared_task(name="apportionment.retry_unpaid_charges")
+def retry_unpaid_charges(today=None):
+    today = dt.date.fromisoformat(today) if today else timezone.localdate()
+    return apportionment.daily_retry_and_lapse(today)

@@ -1,0 +1,184 @@
+"""The share rule of SPEC 6, run through the real SQL on PostgreSQL."""
+
+import datetime as dt
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apportionment import apportionment
+from apportionment.models import Batch, Charge
+from claims.models import Claim
+from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.factories import PoolFactory
+
+
+def charges_of(batch):
+    return dict(Charge.objects.filter(batch=batch).values_list("membership_id", "amount_cents"))
+
+
+@pytest.mark.django_db
+def test_batch_splits_payouts_plus_fee_to_the_cent(pool):
+    bulk_members(pool, 997)
+    approved_claim(pool, 30_000_000)
+    approved_claim(pool, 10_000_000)
+    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=100))
+
+    assert batch.status == Batch.Status.PUBLISHED, batch.message
+    assert batch.payouts_cents == 40_000_000
+    assert batch.fee_cents == 3_200_000  # 8 %
+    assert batch.participants == 999  # 997 + the two claimants
+    charges = charges_of(batch)
+    assert len(charges) == 999 and batch.chunks.count() == 10
+    # 43,200,000 / 999 = 43,243 remainder 243; the cap (188.00) cuts every share to 18,800
+    assert batch.base_share_cents == 43_243 and batch.remainder_cents == 243
+    assert set(charges.values()) == {18_800}
+    assert sum(charges.values()) + batch.subsidy_cents == batch.amount_cents
+    assert Claim.objects.filter(status=Claim.Status.APPORTIONED).count() == 2
+
+
+@pytest.mark.django_db
+def test_odd_cents_go_to_the_smallest_hashes(pool):
+    bulk_members(pool, 50)
+    approved_claim(pool, 1_000)  # A = 1,000 + 80 = 1,080 over 51: base 21, remainder 9
+    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=7))
+    charges = charges_of(batch)
+    assert (batch.base_share_cents, batch.remainder_cents) == (21, 9)
+    by_hash = sorted(charges, key=lambda m: (apportionment.odd_cent_hash(batch.pk, m), m))
+    assert {m for m, amount in charges.items() if amount == 22} == set(by_hash[:9])
+    assert sum(charges.values()) == 1_080
+
+
+@pytest.mark.django_db
+def test_odd_cents_move_between_batches(pool):
+    bulk_members(pool, 40)
+    approved_claim(pool, 1_000)
+    first = run_all_chunks(apportionment.start_batch(pool))
+    approved_claim(pool, 1_000)
+    second = run_all_chunks(apportionment.start_batch(pool))
+    odd = [
+        {m for m, a in charges_of(b).items() if a == b.base_share_cents + 1}
+        for b in (first, second)
+    ]
+    assert odd[0] and odd[1] and odd[0] != odd[1]
+
+
+@pytest.mark.django_db
+def test_annual_cap_counts_earlier_batches_and_feeds_the_subsidy(pool):
+    pool.annual_cap_cents = 100
+    pool.save()
+    bulk_members(pool, 9)
+    approved_claim(pool, 600)  # 648 over 10: 64 or 65 each
+    first = run_all_chunks(apportionment.start_batch(pool))
+    assert first.subsidy_cents == 0
+    approved_claim(pool, 600)  # 648 over 11 (a new claimant): at most 100 - 65 left each
+    second = run_all_chunks(apportionment.start_batch(pool))
+    paid = (
+        Charge.objects.filter(batch__pool=pool)
+        .values("membership_id")
+        .annotate(total=Sum("amount_cents"))
+    )
+    assert max(row["total"] for row in paid) <= 100
+    assert second.subsidy_cents > 0
+    total = Charge.objects.filter(batch=second).aggregate(s=Sum("amount_cents"))["s"]
+    assert total + second.subsidy_cents == second.amount_cents
+
+
+@pytest.mark.django_db
+def test_no_claims_gives_an_empty_batch_with_a_message(pool):
+    bulk_members(pool, 3)
+    batch = apportionment.start_batch(pool)
+    assert batch.status == Batch.Status.EMPTY
+    assert "No approved claims" in batch.message
+    assert not Charge.objects.filter(batch=batch).exists()
+
+
+@pytest.mark.django_db
+def test_no_participants_gives_an_empty_batch_and_keeps_the_claims(pool):
+    claim = approved_claim(pool, 5_000)
+    claim.membership.status = "withdrawn"
+    claim.membership.status_changed_at = timezone.now() - dt.timedelta(days=30)
+    claim.membership.save()
+    batch = apportionment.start_batch(pool)
+    assert batch.status == Batch.Status.EMPTY and "nobody to charge" in batch.message
+    assert not batch.batch_claims.exists()
+
+
+@pytest.mark.django_db
+def test_participants_are_those_of_the_cutoff(pool):
+    """A member who withdrew after T still owes; one who joined after T does not."""
+    cutoff = timezone.now() - dt.timedelta(hours=1)
+    approved_claim(pool, 1_000, approved_at=cutoff - dt.timedelta(days=1))
+    bulk_members(pool, 4)
+    leaver = pool.memberships.filter(person__relationship="child").first()
+    from members.models import MembershipStatusChange
+
+    MembershipStatusChange.objects.create(
+        membership=leaver, from_status="active", to_status="withdrawn", cause="t", at=timezone.now()
+    )
+    pool.memberships.filter(pk=leaver.pk).update(
+        status="withdrawn", status_changed_at=timezone.now()
+    )
+    late = bulk_members(pool, 1)
+    pool.memberships.filter(person__account=late).update(joined_at=timezone.now())
+    batch = run_all_chunks(apportionment.start_batch(pool, cutoff))
+    members = charges_of(batch)
+    assert leaver.pk in members
+    assert not pool.memberships.filter(person__account=late, pk__in=members).exists()
+    assert batch.participants == 5
+
+
+def test_preview_writes_nothing(pool):
+    bulk_members(pool, 10)
+    approved_claim(pool, 2_000)
+    figures = apportionment.preview(pool)
+    assert figures["participants"] == 11 and figures["amount_cents"] == 2_160
+    assert figures["base_share_cents"] == 196 and figures["remainder_cents"] == 4
+    assert not Batch.objects.exists()
+
+
+test_preview_writes_nothing = pytest.mark.django_db(test_preview_writes_nothing)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    members=st.integers(min_value=1, max_value=60),
+    payouts=st.lists(st.integers(min_value=1, max_value=5_000_000), min_size=1, max_size=3),
+    fee_bp=st.integers(min_value=0, max_value=2_000),
+    cap=st.integers(min_value=0, max_value=50_000),
+    chunk=st.integers(min_value=1, max_value=25),
+)
+def test_property_charges_plus_subsidy_equal_the_amount(members, payouts, fee_bp, cap, chunk):
+    pool = PoolFactory(fee_rate_bp=fee_bp, annual_cap_cents=cap)
+    bulk_members(pool, members)
+    for payout in payouts:
+        approved_claim(pool, payout)
+    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=chunk))
+    assert batch.status == Batch.Status.PUBLISHED, batch.message
+    charges = Charge.objects.filter(batch=batch)
+    amount = sum(payouts) + apportionment.round_half_up_fee(sum(payouts), fee_bp)
+    assert batch.amount_cents == amount
+    assert charges.count() == batch.participants == members + len(payouts)
+    total = charges.aggregate(s=Sum("amount_cents"))["s"]
+    assert total + batch.subsidy_cents == amount
+    for charge in charges:
+        share = charge.amount_cents + charge.capped_cents
+        assert share in (batch.base_share_cents, batch.base_share_cents + 1)
+        assert charge.amount_cents <= cap
+        if charge.capped_cents:
+            assert charge.amount_cents == cap
+    assert (
+        charges.filter(amount_cents__gt=0).count() == 0
+        or sum(c.amount_cents + c.capped_cents == batch.base_share_cents + 1 for c in charges)
+        == batch.remainder_cents
+    )
+
+
+@pytest.mark.parametrize(
+    "payouts,bp,fee", [(0, 800, 0), (1, 5000, 1), (1, 4999, 0), (3, 5000, 2), (12_345, 800, 988)]
+)
+def test_fee_rounds_half_up(payouts, bp, fee):
+    assert apportionment.round_half_up_fee(payouts, bp) == fee
