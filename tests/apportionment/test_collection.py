@@ -1,0 +1,118 @@
+"""Collection from wallets, suspension, settling by top-up, payout, and a balanced ledger."""
+
+import datetime as dt
+
+import pytest
+
+from apportionment import apportionment
+from apportionment.models import Batch, Charge
+from claims.models import Claim
+from ledger.models import Account
+from ledger.services import (
+    balances_match_entries,
+    post,
+    system_account,
+    unbalanced_transactions,
+    wallet_for,
+)
+from members.models import Membership, Person
+from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.factories import MembershipFactory, PersonFactory, PoolFactory
+
+
+def top_up(user, cents):
+    post(
+        "top-up",
+        [(system_account(Account.Kind.PAYMENT_PROVIDER), -cents), (wallet_for(user), cents)],
+    )
+
+
+def collect(batch):
+    apportionment.start_collection(batch)
+    return run_all_chunks(batch)
+
+
+@pytest.fixture
+def family_pool(db):
+    """Alice (holder) with her child and her parent; a claimant's membership pays 100 too."""
+    pool = PoolFactory(fee_rate_bp=0, annual_cap_cents=10**9)
+    alice = MembershipFactory(pool=pool)
+    account = alice.person.account
+    joined = alice.joined_at
+    child = MembershipFactory(
+        pool=pool,
+        person=PersonFactory(account=account, relationship=Person.Relationship.CHILD),
+        joined_at=joined + dt.timedelta(days=1),
+    )
+    parent = MembershipFactory(
+        pool=pool,
+        person=PersonFactory(account=account, relationship=Person.Relationship.PARENT),
+        joined_at=joined + dt.timedelta(days=2),
+    )
+    claim = approved_claim(pool, 400)  # 400 over 4 participants: 100 each
+    return pool, alice, child, parent, claim
+
+
+def test_holder_first_then_family_in_joining_order(family_pool):
+    pool, alice, child, parent, claim = family_pool
+    account = alice.person.account
+    top_up(account, 250)  # covers alice (100) and the child (100), not the parent
+    top_up(claim.claimant, 100)
+    batch = run_all_chunks(apportionment.start_batch(pool))
+    assert set(Charge.objects.filter(batch=batch).values_list("amount_cents", flat=True)) == {100}
+    batch = collect(batch)
+
+    paid = dict(Charge.objects.filter(batch=batch).values_list("membership_id", "paid_at"))
+    assert paid[alice.pk] and paid[child.pk] and not paid[parent.pk]
+    assert wallet_for(account).balance_cents == 50
+    parent.refresh_from_db()
+    assert parent.status == Membership.Status.SUSPENDED
+    assert parent.status_changes.last().to_status == Membership.Status.SUSPENDED
+    # the claim is paid to the claimant's wallet and ends that membership
+    assert batch.status == Batch.Status.PAID_OUT
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PAID
+    assert wallet_for(claim.claimant).balance_cents == 400
+    assert Membership.objects.get(pk=claim.membership_id).status == Membership.Status.PAID_OUT
+    assert not unbalanced_transactions().exists()
+    assert balances_match_entries()
+
+
+def test_top_up_settles_unpaid_charges_and_reactivates(family_pool):
+    pool, alice, child, parent, claim = family_pool
+    account = alice.person.account
+    batch = collect(run_all_chunks(apportionment.start_batch(pool)))
+    assert Charge.objects.filter(batch=batch, paid_at__isnull=True).count() == 4
+    # the claimant's membership was suspended too, then ended by the payout
+    assert Membership.objects.filter(status="suspended").count() == 3
+
+    top_up(account, 300)
+    apportionment.settle_unpaid_charges(account)
+    for membership in (alice, child, parent):
+        membership.refresh_from_db()
+        assert membership.status == Membership.Status.ACTIVE
+    assert wallet_for(account).balance_cents == 0
+    assert not unbalanced_transactions().exists() and balances_match_entries()
+
+
+def test_unpaid_charge_lapses_two_days_before_next_collection(family_pool):
+    pool, alice, *_ = family_pool
+    collect(run_all_chunks(apportionment.start_batch(pool)))
+    alice.refresh_from_db()
+    since = alice.suspended_since
+    deadline = apportionment.next_collection_day(pool, since) - dt.timedelta(days=2)
+    apportionment.daily_retry_and_lapse(deadline - dt.timedelta(days=1))
+    alice.refresh_from_db()
+    assert alice.status == Membership.Status.SUSPENDED
+    apportionment.daily_retry_and_lapse(deadline + dt.timedelta(days=5))  # run late: same result
+    alice.refresh_from_db()
+    assert alice.status == Membership.Status.LAPSED
+    apportionment.daily_retry_and_lapse(deadline + dt.timedelta(days=6))  # idempotent
+    assert alice.status_changes.filter(to_status="lapsed").count() == 1
+
+
+def test_only_a_published_batch_is_collected(family_pool):
+    pool, *_ = family_pool
+    batch = apportionment.start_batch(pool)  # still publishing: chunks not run
+    with pytest.raises(Exception, match="Only a published batch"):
+        apportionment.start_collection(batch)
