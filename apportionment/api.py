@@ -1,3 +1,84 @@
-"""Viewsets of this app, registered on mutualaid.api.router."""
+"""Batches (public figures once published) and the caller's own charges."""
 
-from mutualaid.api import router  # noqa: F401
+from rest_framework import mixins, permissions, serializers, viewsets
+
+from apportionment.models import Batch, Charge
+from mutualaid.api import router
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    pool = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    claims = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "pool",
+            "status",
+            "cutoff_at",
+            "collect_on",
+            "payouts_cents",
+            "fee_cents",
+            "surplus_cents",
+            "amount_cents",
+            "subsidy_cents",
+            "participants",
+            "base_share_cents",
+            "remainder_cents",
+            "annual_cap_cents",
+            "merkle_root",
+            "evidence_head",
+            "published_at",
+            "collected_at",
+            "paid_out_at",
+            "claims",
+        ]
+
+    def get_claims(self, batch) -> list[int]:
+        return [item.claim_id for item in batch.batch_claims.all()]
+
+
+class BatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Published batches of every pool: readable without signing in (open books)."""
+
+    serializer_class = BatchSerializer
+    permission_classes = [permissions.AllowAny]
+    queryset = (
+        Batch.objects.filter(status__in=Batch.PUBLIC_STATUSES)
+        .select_related("pool")
+        .prefetch_related("batch_claims")
+        .order_by("-pk")
+    )
+    filterset_fields = ["pool__slug", "status"]
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    batch = serializers.PrimaryKeyRelatedField(read_only=True)
+    membership = serializers.PrimaryKeyRelatedField(read_only=True)
+    paid = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Charge
+        fields = ["id", "batch", "membership", "amount_cents", "capped_cents", "paid", "paid_at"]
+
+    def get_paid(self, charge) -> bool:
+        return charge.paid_at is not None
+
+
+class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own charges only (those of their account's memberships)."""
+
+    serializer_class = ChargeSerializer
+    queryset = Charge.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return Charge.objects.filter(membership__person__account=self.request.user).order_by(
+            "-batch_id", "membership_id"
+        )
+
+
+router.register("batches", BatchViewSet, basename="batch")
+router.register("charges", ChargeViewSet, basename="charge")

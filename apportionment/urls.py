@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from apportionment import views
+
+urlpatterns = [
+    path("charges/", views.my_charges, name="my-charges"),
+]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 NAV = [
     ("join", _("Join"), "member"),
     ("dashboard", _("My dashboard"), "member"),
+    ("my-charges", _("My charges"), "member"),
     ("claim-new", _("File a claim"), "member"),
     ("notice", _("Public notice"), "all"),
     ("reports", _("Reports"), "all"),

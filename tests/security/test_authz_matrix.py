@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
+from apportionment import apportionment
+from tests.apportionment.conftest import approved_claim, run_all_chunks
 from tests.factories import MembershipFactory, UserFactory
 
 ACTORS = ["anonymous", "member_a", "member_b", "juror", "investigator", "adjudicator", "operator"]
@@ -49,11 +51,41 @@ SKIPPED = {
     "admin:app_list",  # covered by the model pages of each app
     "admin:autocomplete",
 }
-PARAMS = {}  # URL name -> callable(world) -> kwargs
+OPERATORS_ONLY = {**signed_in(302), **dict.fromkeys(STAFF, 403), "operator": 200}
+WEB.update(
+    {
+        "admin:apportionment_batch_apportion": OPERATORS_ONLY,
+        "admin:apportionment_batch_progress": OPERATORS_ONLY,
+        "admin:apportionment_batch_act": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
+        "my-charges": signed_in(200),
+        "dashboard": signed_in(200),
+        "login": everyone(200),
+        "signup": everyone(200),
+        "logout": everyone(405),  # POST only
+        "batch-list": everyone(200),
+        "batch-detail": everyone(200),
+        "charge-list": signed_in(200, anonymous=401),
+        "charge-detail": {**signed_in(404, anonymous=401), "member_a": 200},
+    }
+)
+# URL name (or API operation) -> callable(world) -> kwargs
+PARAMS = {
+    "admin:apportionment_batch_apportion": lambda w: {"pool_id": w["batch"].pool_id},
+    "admin:apportionment_batch_progress": lambda w: {"batch_id": w["batch"].pk},
+    "admin:apportionment_batch_act": lambda w: {"batch_id": w["batch"].pk},
+    "batch-detail": lambda w: {"pk": w["batch"].pk},
+    "charge-detail": lambda w: {"pk": w["charge"].pk},
+    "GET /api/v1/batches/{id}/": lambda w: {"id": w["batch"].pk},
+    "GET /api/v1/charges/{id}/": lambda w: {"id": w["charge"].pk},
+}
 
 # "METHOD /path" -> expected status per actor, for requests with an empty body.
 API = {
     "POST /api/v1/auth/token/": everyone(400),
+    "GET /api/v1/batches/": everyone(200),
+    "GET /api/v1/batches/{id}/": everyone(200),
+    "GET /api/v1/charges/": signed_in(200, anonymous=401),
+    "GET /api/v1/charges/{id}/": {**signed_in(404, anonymous=401), "member_a": 200},
 }
 
 
@@ -95,7 +127,11 @@ def world(db):
         user = UserFactory(username=actor, is_staff=True)
         user.groups.add(Group.objects.get(name=group))
         users[actor] = user
-    return {"users": users}
+    membership_a = users["member_a"].persons.get().memberships.get()
+    approved_claim(membership_a.pool, 1_000)
+    batch = run_all_chunks(apportionment.start_batch(membership_a.pool))
+    charge = batch.charges.get(membership=membership_a)
+    return {"users": users, "batch": batch, "charge": charge}
 
 
 def client_for(client, world, actor):
