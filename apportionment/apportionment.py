@@ -525,12 +525,15 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
         memo=f"batch {batch.pk}" if batch else f"retry accounts {first_account}-{last_account}",
     )
     params["txn"] = txn.pk
-    paid = _execute(
-        f"""
-        UPDATE apportionment_charge SET paid_at = %(now)s, ledger_txn_id = %(txn)s
-        WHERE id IN (
-            SELECT r.charge_id FROM (
-                SELECT c.id AS charge_id, p.account_id,
+    with connection.cursor() as cursor:
+        # What this call pays, decided once: charges in paying order while the wallet covers
+        # them (zero charges, fully capped, are settled without money moving).
+        cursor.execute("DROP TABLE IF EXISTS collection_payable")
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE collection_payable AS
+            SELECT r.charge_id, r.pool_id, w.id AS wallet_id, r.amount_cents FROM (
+                SELECT c.id AS charge_id, b.pool_id, p.account_id, c.amount_cents,
                        SUM(c.amount_cents) OVER (
                            PARTITION BY p.account_id
                            ORDER BY c.batch_id,
@@ -538,81 +541,62 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
                                     m.joined_at, m.id
                        ) AS running
                 FROM apportionment_charge c
+                JOIN apportionment_batch b ON b.id = c.batch_id
                 JOIN members_membership m ON m.id = c.membership_id
                 JOIN members_person p ON p.id = m.person_id
-                WHERE {BATCH_FILTER} AND c.paid_at IS NULL AND c.amount_cents > 0
+                WHERE {BATCH_FILTER} AND c.paid_at IS NULL
                   AND p.account_id BETWEEN %(lo)s AND %(hi)s
             ) r
             JOIN ledger_account w ON w.owner_id = r.account_id AND w.kind = 'wallet'
             WHERE r.running <= w.balance_cents
+            """,
+            params,
         )
-        """,
-        params,
-    )
-    # Charges of nothing (fully capped) are settled without money moving.
-    _execute(
-        f"""
-        UPDATE apportionment_charge SET paid_at = %(now)s
-        WHERE id IN (
-            SELECT c.id FROM apportionment_charge c
-            JOIN members_membership m ON m.id = c.membership_id
-            JOIN members_person p ON p.id = m.person_id
-            WHERE {BATCH_FILTER} AND c.paid_at IS NULL AND c.amount_cents = 0
-              AND p.account_id BETWEEN %(lo)s AND %(hi)s)
-        """,
-        params,
-    )
-    if paid:
-        _post_collection_entries(params)
-    else:
+        if _is_postgres():
+            cursor.execute("ANALYZE collection_payable")
+        cursor.execute(
+            """
+            UPDATE apportionment_charge SET paid_at = %(now)s, ledger_txn_id = %(txn)s
+            FROM collection_payable p WHERE apportionment_charge.id = p.charge_id
+            """,
+            params,
+        )
+        paid = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
+            SELECT %(txn)s, wallet_id, -SUM(amount_cents) FROM collection_payable
+            GROUP BY wallet_id HAVING SUM(amount_cents) > 0
+            """,
+            params,
+        )
+        cursor.execute(
+            "SELECT pool_id, SUM(amount_cents) FROM collection_payable GROUP BY pool_id "
+            "HAVING SUM(amount_cents) > 0"
+        )
+        reserves = [
+            (txn.pk, system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id)).pk, total)
+            for pool_id, total in cursor.fetchall()
+        ]
+        cursor.executemany(
+            "INSERT INTO ledger_entry (transaction_id, account_id, amount_cents) "
+            "VALUES (%s, %s, %s)",
+            reserves,
+        )
+        cursor.execute(
+            """
+            UPDATE ledger_account SET balance_cents = ledger_account.balance_cents + e.amount_cents
+            FROM ledger_entry e
+            WHERE e.transaction_id = %(txn)s AND e.account_id = ledger_account.id
+            """,
+            params,
+        )
+        cursor.execute("DROP TABLE collection_payable")
+    if not reserves:
         txn.delete()
     _suspend_unpaid(params)
     _reactivate_settled(params)
     return paid
-
-
-def _post_collection_entries(params: dict):
-    """Wallet debits and the reserve credits of one collection transaction; they sum to 0."""
-    _execute(
-        """
-        INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
-        SELECT %(txn)s, w.id, -SUM(c.amount_cents)
-        FROM apportionment_charge c
-        JOIN members_membership m ON m.id = c.membership_id
-        JOIN members_person p ON p.id = m.person_id
-        JOIN ledger_account w ON w.owner_id = p.account_id AND w.kind = 'wallet'
-        WHERE c.ledger_txn_id = %(txn)s
-        GROUP BY w.id
-        """,
-        params,
-    )
-    reserves = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT b.pool_id, SUM(c.amount_cents) FROM apportionment_charge c
-            JOIN apportionment_batch b ON b.id = c.batch_id
-            WHERE c.ledger_txn_id = %(txn)s GROUP BY b.pool_id
-            """,
-            params,
-        )
-        for pool_id, total in cursor.fetchall():
-            reserves[system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id)).pk] = total
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO ledger_entry (transaction_id, account_id, amount_cents) "
-            "VALUES (%s, %s, %s)",
-            [(params["txn"], account_id, total) for account_id, total in reserves.items()],
-        )
-    _execute(
-        """
-        UPDATE ledger_account SET balance_cents = balance_cents + (
-            SELECT SUM(e.amount_cents) FROM ledger_entry e
-            WHERE e.transaction_id = %(txn)s AND e.account_id = ledger_account.id)
-        WHERE id IN (SELECT account_id FROM ledger_entry WHERE transaction_id = %(txn)s)
-        """,
-        params,
-    )
 
 
 def _suspend_unpaid(params: dict):

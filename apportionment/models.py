@@ -140,15 +140,23 @@ class Chunk(models.Model):
 class Charge(models.Model):
     """One membership's share of one batch. Hot table: keep its constraints deliberate."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="charges")
+    # No database foreign-key checks on this hot table: they made the set-based insert 3×
+    # slower (docs/benchmarks.md). Charges are written only by the engine, from membership ids
+    # it selects in the same statement; batches and memberships are never deleted (PROTECT).
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="charges", db_constraint=False
+    )
     membership = models.ForeignKey(
-        "members.Membership", on_delete=models.PROTECT, related_name="charges"
+        "members.Membership",
+        on_delete=models.PROTECT,
+        related_name="charges",
+        db_constraint=False,
     )
     amount_cents = models.BigIntegerField()
     # What the annual cap cut from this membership's share (paid by the sponsor).
     capped_cents = models.BigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
-    # The ledger transaction that collected it (no FK: set-based collection writes it).
+    # The ledger transaction that collected it.
     ledger_txn_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
@@ -163,12 +171,6 @@ class Charge(models.Model):
         ]
         indexes = [
             models.Index(fields=["membership", "batch"], name="charge_membership"),
-            # Partial: unpaid charges (most rows at publication) cost nothing to index.
-            models.Index(
-                fields=["ledger_txn_id"],
-                name="charge_ledger_txn",
-                condition=models.Q(ledger_txn_id__isnull=False),
-            ),
         ]
 
     def __str__(self):

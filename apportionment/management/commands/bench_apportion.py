@@ -1,0 +1,258 @@
+"""Benchmark: python manage.py bench_apportion --members 1000000   (PostgreSQL only)
+
+Prints, measured in one run:
+  (a) the floor: a bare INSERT ... SELECT of the same number of charge rows;
+  (b) our batch end to end through Celery (publish + collect, two worker processes);
+  (c) the naive peer: ORM bulk_create of the same charges from Membership.objects.iterator();
+and the ratios b/a and c/b, plus the peak RSS of the workers.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apportionment import apportionment
+from apportionment.models import Batch, Charge
+from claims.models import Claim
+from ledger.models import Account
+from members.models import Membership
+from pools.models import BenefitBand, Condition, Pool
+
+BENCH_SLUG = "bench-apportion"
+MEMBERS_PER_ACCOUNT = 2
+
+
+class Command(BaseCommand):
+    help = "Time a batch over N members against a bare INSERT ... SELECT and ORM bulk_create."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=1_000_000)
+        parser.add_argument("--chunk-size", type=int, default=50_000)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--skip-orm", action="store_true", help="skip the slow peer (c)")
+
+    def handle(self, members, chunk_size, workers, skip_orm, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_apportion needs PostgreSQL (set DATABASE_URL).")
+        if not settings.CELERY_BROKER_URL.startswith("redis"):
+            raise CommandError("bench_apportion needs Redis (set REDIS_URL).")
+        pool = self.ensure_members(members)
+        self.stdout.write(f"pool {pool.slug}: {members:,} memberships")
+
+        floor = self.timed(lambda: self.bare_insert(pool))
+        self.stdout.write(f"(a) bare INSERT ... SELECT of {members:,} rows: {floor:.2f} s")
+
+        procs = self.start_workers(workers)
+        try:
+            ours, batch = self.run_batch(pool, chunk_size)
+        finally:
+            peak = [self.peak_rss_mb(proc.pid) for proc in procs]
+            for proc in procs:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=60)
+        self.stdout.write(
+            f"(b) our batch through Celery ({workers} workers, chunks of {chunk_size:,}): "
+            f"{ours:.2f} s — {batch.participants:,} charges, status {batch.status}"
+        )
+        self.stdout.write(f"    worker peak RSS: {', '.join(f'{mb:.0f} MB' for mb in peak)}")
+        self.stdout.write(f"    b/a = {ours / floor:.2f}")
+        if not skip_orm:
+            naive = self.timed(lambda: self.orm_bulk_create(pool))
+            self.stdout.write(f"(c) ORM bulk_create from iterator(): {naive:.2f} s")
+            self.stdout.write(f"    c/b = {naive / ours:.1f}")
+
+    @staticmethod
+    def timed(work):
+        started = time.perf_counter()
+        work()
+        return time.perf_counter() - started
+
+    def ensure_members(self, count):
+        pool, _ = Pool.objects.get_or_create(
+            slug=BENCH_SLUG,
+            defaults={"name": "Benchmark pool", "annual_cap_cents": 10**9, "is_open": False},
+        )
+        BenefitBand.objects.get_or_create(
+            pool=pool, min_age=0, defaults={"max_age": 99, "payout_cents": 30_000_000}
+        )
+        have = Membership.objects.filter(pool=pool).count()
+        if have >= count:
+            return pool
+        if have:
+            raise CommandError(
+                f"The bench pool has {have:,} memberships; drop them or use --members {have}."
+            )
+        self.stdout.write(f"creating {count:,} memberships (set-based) ...")
+        now = timezone.now()
+        accounts = -(-count // MEMBERS_PER_ACCOUNT)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM auth_user")
+            first_user = cursor.fetchone()[0] + 1
+            cursor.execute(
+                """
+                INSERT INTO auth_user (id, password, is_superuser, username, first_name,
+                    last_name, email, is_staff, is_active, date_joined)
+                SELECT %(first)s + g, '!', false, 'bench' || (%(first)s + g), '', '', '',
+                       false, true, %(now)s
+                FROM generate_series(0, %(accounts)s - 1) g
+                """,
+                {"first": first_user, "accounts": accounts, "now": now},
+            )
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('auth_user', 'id'), "
+                "(SELECT MAX(id) FROM auth_user))"
+            )
+            cursor.execute(
+                """
+                INSERT INTO ledger_account (kind, owner_id, pool_id, balance_cents)
+                SELECT 'wallet', id, NULL, 100000 FROM auth_user
+                WHERE id BETWEEN %(first)s AND %(first)s + %(accounts)s - 1
+                """,
+                {"first": first_user, "accounts": accounts},
+            )
+            cursor.execute(
+                """
+                INSERT INTO members_person (account_id, relationship, full_name, sex,
+                    birth_date, identity_number, province, created_at)
+                SELECT %(first)s + (g / %(per)s),
+                       CASE WHEN g %% %(per)s = 0 THEN 'self' ELSE 'child' END,
+                       'Bench ' || g, 'F', DATE '1990-01-01', 'BENCH' || g, 'Zhejiang', %(now)s
+                FROM generate_series(0, %(count)s - 1) g
+                """,
+                {"first": first_user, "per": MEMBERS_PER_ACCOUNT, "count": count, "now": now},
+            )
+            cursor.execute(
+                """
+                INSERT INTO members_membership (person_id, pool_id, status, joined_at,
+                    waiting_ends_on, active_since, status_changed_at)
+                SELECT p.id, %(pool)s, 'active', %(joined)s, DATE '2020-01-01',
+                       DATE '2020-01-01', %(joined)s
+                FROM members_person p WHERE p.identity_number LIKE 'BENCH%%'
+                """,
+                {"pool": pool.pk, "joined": now - timezone.timedelta(days=400)},
+            )
+            cursor.execute("ANALYZE")
+        return pool
+
+    def bare_insert(self, pool):
+        """The same rows into a logged table shaped like apportionment_charge (its indexes)."""
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_charge")
+            cursor.execute("CREATE TABLE bench_charge (LIKE apportionment_charge INCLUDING ALL)")
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        """
+                        INSERT INTO bench_charge (batch_id, membership_id, amount_cents,
+                            capped_cents)
+                        SELECT 0, m.id, 100, 0 FROM members_membership m WHERE m.pool_id = %s
+                        """,
+                        [pool.pk],
+                    )
+            finally:
+                cursor.execute("DROP TABLE bench_charge")
+
+    def start_workers(self, count):
+        procs = []
+        for n in range(count):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "mutualaid",
+                        "worker",
+                        "--pool=solo",
+                        "--loglevel=WARNING",
+                        "--without-mingle",
+                        "--without-gossip",
+                        f"--hostname=bench{n}@%h",
+                    ],
+                    cwd=settings.BASE_DIR,
+                    start_new_session=True,
+                )
+            )
+        time.sleep(5)  # let them connect
+        return procs
+
+    def run_batch(self, pool, chunk_size):
+        member = (
+            Membership.objects.filter(pool=pool, status="active", claims__isnull=True)
+            .select_related("person")
+            .first()
+        )
+        condition = Condition.objects.first() or Condition.objects.create(
+            code="BENCH", name="Benchmark illness", category="Bench"
+        )
+        Claim.objects.create(
+            membership=member,
+            pool=pool,
+            claimant=member.person.account,
+            condition=condition,
+            diagnosis_date=timezone.now().date(),
+            hospital="bench",
+            province="bench",
+            status=Claim.Status.APPROVED,
+            payout_cents=30_000_000,
+            approved_at=timezone.now() - timezone.timedelta(seconds=1),
+        )
+        Account.objects.filter(kind="wallet", owner__persons__memberships__pool=pool).update(
+            balance_cents=100_000
+        )
+        started = time.perf_counter()
+        batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+        batch = self.wait(batch, Batch.Status.PUBLISHING)
+        published = time.perf_counter() - started
+        if batch.status == Batch.Status.PUBLISHED:
+            apportionment.start_collection(batch)
+            batch = self.wait(batch, Batch.Status.COLLECTING)
+        total = time.perf_counter() - started
+        self.stdout.write(f"    publish {published:.2f} s, collect {total - published:.2f} s")
+        return total, batch
+
+    @staticmethod
+    def wait(batch, running_status, timeout=1800):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch.refresh_from_db()
+            if batch.status != running_status:
+                return batch
+            time.sleep(0.2)
+        raise CommandError(f"batch {batch.pk} still {running_status} after {timeout} s")
+
+    def orm_bulk_create(self, pool):
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                pool=pool,
+                status=Batch.Status.PREVIEWED,
+                cutoff_at=timezone.now(),
+                cap_year=1900,
+            )
+            buffer = []
+            for membership in Membership.objects.filter(pool=pool).iterator(chunk_size=10_000):
+                buffer.append(Charge(batch=batch, membership=membership, amount_cents=100))
+                if len(buffer) == 10_000:
+                    Charge.objects.bulk_create(buffer)
+                    buffer = []
+            Charge.objects.bulk_create(buffer)
+            transaction.set_rollback(True)  # a measurement, not data
+
+    @staticmethod
+    def peak_rss_mb(pid):
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return float("nan")
