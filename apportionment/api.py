@@ -1,9 +1,13 @@
 """Batches (public figures once published) and the caller's own charges."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from apportionment.models import Batch, Charge
 from mutualaid.api import router
+from reports import services
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -39,10 +43,62 @@ class BatchSerializer(serializers.ModelSerializer):
         return [item.claim_id for item in batch.batch_claims.all()]
 
 
+class CaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    age_band = serializers.CharField()
+    sex = serializers.CharField()
+    province = serializers.CharField()
+    condition = serializers.CharField()
+    payout_cents = serializers.IntegerField()
+    summary = serializers.CharField()
+
+
+class BatchReportSerializer(BatchSerializer):
+    """A batch's public report: its figures and its anonymized cases."""
+
+    cases = serializers.SerializerMethodField()
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "cases"]
+
+    @extend_schema_field(CaseSerializer(many=True))
+    def get_cases(self, batch):
+        return services.batch_cases(batch)
+
+
+class PathStepSerializer(serializers.Serializer):
+    hash = serializers.CharField()
+    side = serializers.ChoiceField(choices=["left", "right"])
+
+
+class ChargeProofSerializer(serializers.Serializer):
+    batch_id = serializers.IntegerField()
+    membership_id = serializers.IntegerField()
+    amount_cents = serializers.IntegerField()
+    leaf = serializers.CharField()
+    path = PathStepSerializer(many=True)
+
+
+class ProofSerializer(serializers.Serializer):
+    batch_id = serializers.IntegerField()
+    merkle_root = serializers.CharField()
+    proofs = ChargeProofSerializer(many=True)
+
+
 class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     """Published batches of every pool: readable without signing in (open books)."""
 
     serializer_class = BatchSerializer
+
+    def get_serializer_class(self):
+        return BatchReportSerializer if self.action == "retrieve" else BatchSerializer
+
+    @extend_schema(responses=ProofSerializer)
+    @action(detail=True, permission_classes=[permissions.IsAuthenticated])
+    def proof(self, request, pk=None):
+        """The caller's own charges in this batch, each with its Merkle audit path."""
+        return Response(services.proofs_for(self.get_object(), request.user))
+
     permission_classes = [permissions.AllowAny]
     queryset = (
         Batch.objects.filter(status__in=Batch.PUBLIC_STATUSES)

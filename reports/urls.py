@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from reports import views
+
+urlpatterns = [
+    path("reports/", views.index, name="reports"),
+    path("reports/<int:pk>/", views.detail, name="report-detail"),
+    path("reports/<int:pk>/proof.json", views.proof_download, name="report-proof"),
+]

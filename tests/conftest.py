@@ -160,3 +160,11 @@ def celery_worker_process(worker_env, celery_queue):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def pool(db):
+    """A pool with the demo's rules: 8 % fee, annual cap 188.00."""
+    from tests.factories import PoolFactory
+
+    return PoolFactory(fee_rate_bp=800, annual_cap_cents=18_800)

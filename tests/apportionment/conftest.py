@@ -1,13 +1,12 @@
 import datetime as dt
 
-import pytest
 from django.db import connection
 from django.utils import timezone
 
 from apportionment import apportionment
 from apportionment.models import Chunk
 from claims.models import Claim
-from tests.factories import ConditionFactory, MembershipFactory, PoolFactory, UserFactory
+from tests.factories import ConditionFactory, MembershipFactory, UserFactory
 
 YEAR_AGO = dt.timedelta(days=365)
 
@@ -71,8 +70,3 @@ def run_all_chunks(batch):
         apportionment.run_chunk(chunk_id)
     batch.refresh_from_db()
     return batch
-
-
-@pytest.fixture
-def pool(db):
-    return PoolFactory(fee_rate_bp=800, annual_cap_cents=18_800)

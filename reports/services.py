@@ -1,0 +1,91 @@
+"""Open books (SPEC 7): Merkle roots of batches, members' proofs, anonymized cases, charts."""
+
+from django.db.models import Sum
+
+from apportionment.models import Batch, Charge
+from claims.models import Claim
+from reports import merkle
+
+LEAF_CHUNK = 20_000
+
+
+def charge_leaves(batch_id: int):
+    """Leaves in membership-id order, streamed from a server-side cursor."""
+    rows = (
+        Charge.objects.filter(batch_id=batch_id)
+        .order_by("membership_id")
+        .values_list("membership_id", "amount_cents")
+        .iterator(chunk_size=LEAF_CHUNK)
+    )
+    for membership_id, amount in rows:
+        yield merkle.leaf_hash(batch_id, membership_id, amount)
+
+
+def compute_root(batch_id: int) -> str:
+    root = merkle.streaming_root(charge_leaves(batch_id))
+    return root.hex() if root else ""
+
+
+def store_root(sender=None, batch=None, **kwargs):
+    """On publication: the root of the batch's charges is stored with its figures."""
+    batch.merkle_root = compute_root(batch.pk)
+    Batch.objects.filter(pk=batch.pk).update(merkle_root=batch.merkle_root)
+
+
+def proofs_for(batch: Batch, user) -> dict:
+    """The caller's charges in the batch, each with its leaf and audit path."""
+    mine = list(
+        Charge.objects.filter(batch=batch, membership__person__account=user)
+        .order_by("membership_id")
+        .values_list("membership_id", "amount_cents")
+    )
+    proofs = []
+    if mine:
+        levels = merkle.build_levels(charge_leaves(batch.pk))
+        for membership_id, amount in mine:
+            index = Charge.objects.filter(batch=batch, membership_id__lt=membership_id).count()
+            proofs.append(
+                {
+                    "batch_id": batch.pk,
+                    "membership_id": membership_id,
+                    "amount_cents": amount,
+                    "leaf": merkle.leaf_hash(batch.pk, membership_id, amount).hex(),
+                    "path": merkle.audit_path(levels, index),
+                }
+            )
+    return {"batch_id": batch.pk, "merkle_root": batch.merkle_root, "proofs": proofs}
+
+
+def age_band(age: int) -> str:
+    low = age // 10 * 10
+    return f"{low}–{low + 9}"
+
+
+def anonymized_case(claim: Claim) -> dict:
+    """What the public may see of a case: never a name, an identity number or a file."""
+    person = claim.membership.person
+    return {
+        "id": claim.pk,
+        "age_band": age_band(person.age_on(claim.diagnosis_date)),
+        "sex": person.get_sex_display(),
+        "province": claim.province,
+        "condition": claim.condition.name,
+        "payout_cents": claim.payout_cents,
+        "summary": claim.investigation_report,
+    }
+
+
+def batch_cases(batch: Batch) -> list[dict]:
+    claims = Claim.objects.filter(batch_claim__batch=batch).select_related(
+        "membership__person", "condition"
+    )
+    return [anonymized_case(claim) for claim in claims]
+
+
+def year_to_date_share(pool, year: int) -> int:
+    """What one member of the pool paid this year, at most: the sum of the base shares,
+    plus the odd cent, cut by the annual cap."""
+    batches = Batch.objects.filter(
+        pool=pool, cap_year=year, status__in=Batch.PUBLIC_STATUSES
+    ).aggregate(total=Sum("base_share_cents"))
+    return min(batches["total"] or 0, pool.annual_cap_cents)
