@@ -114,3 +114,6 @@ class MembershipStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"
+
+
+from members.payments import SandboxPayment  # noqa: E402, F401  (a model of this app)

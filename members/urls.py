@@ -8,4 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("join/", views.join, name="join"),
+    path("memberships/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("wallet/top-up/", views.top_up, name="top-up"),
 ]

@@ -2,13 +2,28 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from apportionment.models import Charge
+from apportionment.models import Batch, Charge
 from claims.models import Claim
 from ledger.services import wallet_for
+from members import services
+from members.forms import JoinForm, TopUpForm
 from members.models import Membership
+from pools.models import Pool
+
+# Which form field a refusal of the enrollment service belongs to (None: the whole form).
+REFUSAL_FIELD = {
+    "format": "identity_number",
+    "checksum": "identity_number",
+    "date": "identity_number",
+    "birth_date": "identity_number",
+    "duplicate_id": "identity_number",
+    "declaration": "declaration",
+    "rules": "rules",
+}
 
 
 def signup(request):
@@ -45,3 +60,87 @@ def dashboard(request):
         "claims": claims,
     }
     return render(request, "members/dashboard.html", context)
+
+
+@login_required
+def join(request):
+    """Enroll the account holder or a family member; every refusal is a form error."""
+    form = JoinForm(request.POST or None, account=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = None
+        if not data["person"]:
+            details = services.PersonDetails(
+                **{name: data[name] for name in JoinForm.NEW_PERSON_FIELDS}
+            )
+        try:
+            membership = services.enroll(
+                request.user,
+                data["pool"],
+                person=data["person"],
+                details=details,
+                declaration_accepted=data["declaration"],
+                rules_accepted=data["rules"],
+            )
+        except ValidationError as exc:
+            field = {
+                "format": "identity_number",
+                "checksum": "identity_number",
+                "date": "identity_number",
+                "birth_date": "identity_number",
+                "duplicate_id": "identity_number",
+                "declaration": "declaration",
+                "rules": "rules",
+            }.get(exc.code)
+            form.add_error(field, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s joined %(pool)s. Illness cover starts on %(day)s.")
+                % {
+                    "name": membership.person.full_name,
+                    "pool": membership.pool,
+                    "day": membership.waiting_ends_on,
+                },
+            )
+            return redirect("dashboard")
+    pools = Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")
+    recent = {
+        pool.pk: Batch.objects.filter(pool=pool, status__in=Batch.PUBLIC_STATUSES).order_by(
+            "-cutoff_at"
+        )[:3]
+        for pool in pools
+    }
+    rules = [(pool, recent[pool.pk]) for pool in pools]
+    return render(request, "members/join.html", {"form": form, "rules": rules})
+
+
+@login_required
+def withdraw(request, pk):
+    """A confirmation page, then the withdrawal (POST)."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.withdraw_membership(membership, request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The membership was withdrawn."))
+        return redirect("dashboard")
+    return render(request, "members/withdraw.html", {"membership": membership})
+
+
+@login_required
+def top_up(request):
+    form = TopUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.top_up_wallet(request.user, form.amount_cents())
+        except ValidationError as exc:
+            form.add_error("amount", exc)
+        else:
+            messages.success(request, _("Your wallet was topped up."))
+            return redirect("dashboard")
+    return render(request, "members/top_up.html", {"form": form})

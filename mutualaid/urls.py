@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from members.api import WalletView
 from mutualaid import views
 from mutualaid.api import router
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("bench/hello", views.hello, name="bench-hello"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/wallet/", WalletView.as_view(), name="api-wallet"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

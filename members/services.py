@@ -1,0 +1,252 @@
+"""Enrollment and membership lifecycle (SPEC 2, 3). Views, API, admin and tasks call these."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledger.models import Account
+from ledger.services import post, system_account, wallet_for
+from members.bulk import bulk_change_status
+from members.identity import validate_identity_number
+from members.models import Membership, MembershipStatusChange, Person
+from members.payments import PaymentProvider, SandboxProvider
+from pools.models import Pool
+
+S = Membership.Status
+# Status changes a person or an operator may make one at a time (the sweep and the batch
+# engine make theirs set-based, in members.bulk).
+TRANSITIONS = {
+    S.WAITING: {S.ACTIVE, S.WITHDRAWN, S.ENDED_IN_WAITING, S.EXPIRED, S.SUSPENDED, S.PAID_OUT},
+    S.ACTIVE: {S.SUSPENDED, S.WITHDRAWN, S.EXPIRED, S.PAID_OUT},
+    S.SUSPENDED: {S.ACTIVE, S.LAPSED, S.WITHDRAWN, S.EXPIRED},
+}
+MAX_TOP_UP_CENTS = 100_000_00
+
+
+@dataclass
+class PersonDetails:
+    relationship: str
+    full_name: str
+    sex: str
+    birth_date: dt.date
+    identity_number: str
+    province: str
+
+
+def years_between(born: dt.date, day: dt.date) -> int:
+    years = day.year - born.year
+    return years - ((day.month, day.day) < (born.month, born.day))
+
+
+def birthday(born: dt.date, years: int) -> dt.date:
+    """The date a person born on `born` turns `years` (29 February → 1 March)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return dt.date(born.year + years, 3, 1)
+
+
+def check_join_age(pool: Pool, born: dt.date, today: dt.date):
+    if (today - born).days < pool.min_join_age_days:
+        raise ValidationError(
+            _("Too young to join this pool: members must be at least %(days)s days old.")
+            % {"days": pool.min_join_age_days},
+            code="too_young",
+        )
+    if years_between(born, today) > pool.max_join_age_years:
+        raise ValidationError(
+            _("Too old to join this pool: it accepts members up to %(years)s years old.")
+            % {"years": pool.max_join_age_years},
+            code="too_old",
+        )
+
+
+def check_can_join(person: Person, pool: Pool, today: dt.date):
+    """Every refusal of SPEC 2/3, each with a reason a member understands."""
+    if not pool.is_open:
+        raise ValidationError(_("This pool is not accepting new members."), code="closed")
+    check_join_age(pool, person.birth_date, today)
+    memberships = Membership.objects.filter(person=person, pool=pool)
+    if memberships.filter(status__in=Membership.OPEN_STATUSES).exists():
+        raise ValidationError(
+            _("%(name)s is already a member of this pool.") % {"name": person.full_name},
+            code="already_member",
+        )
+    if memberships.filter(status=S.ENDED_IN_WAITING).exists():
+        raise ValidationError(
+            _(
+                "%(name)s was diagnosed during this pool's observation period before and may "
+                "not rejoin it."
+            )
+            % {"name": person.full_name},
+            code="ended_in_waiting",
+        )
+
+
+def create_person(account, details: PersonDetails) -> Person:
+    number = validate_identity_number(details.identity_number, birth_date=details.birth_date)
+    if Person.objects.filter(identity_number=number).exists():
+        raise ValidationError(
+            _("A person with this identity number is already registered."), code="duplicate_id"
+        )
+    if (
+        details.relationship == Person.Relationship.SELF
+        and Person.objects.filter(account=account, relationship="self").exists()
+    ):
+        raise ValidationError(
+            _("This account already has its holder registered."), code="second_self"
+        )
+    return Person.objects.create(
+        account=account,
+        relationship=details.relationship,
+        full_name=details.full_name.strip(),
+        sex=details.sex,
+        birth_date=details.birth_date,
+        identity_number=number,
+        province=details.province.strip(),
+    )
+
+
+def enroll(
+    account,
+    pool: Pool,
+    *,
+    person: Person | None = None,
+    details: PersonDetails | None = None,
+    declaration_accepted: bool,
+    rules_accepted: bool,
+    actor=None,
+) -> Membership:
+    """Join a pool for the account holder or a family member; starts the observation period."""
+    if not declaration_accepted:
+        raise ValidationError(
+            _("Please confirm the health declaration: none of the listed pre-existing conditions."),
+            code="declaration",
+        )
+    if not rules_accepted:
+        raise ValidationError(_("Please accept the pool rules to join."), code="rules")
+    now = timezone.now()
+    today = now.date()
+    try:
+        with transaction.atomic():
+            if person is None:
+                person = create_person(account, details)
+            elif person.account_id != account.pk:
+                raise ValidationError(_("This person is not on your account."), code="not_yours")
+            Person.objects.select_for_update().get(pk=person.pk)
+            check_can_join(person, pool, today)
+            membership = Membership.objects.create(
+                person=person,
+                pool=pool,
+                status=S.WAITING,
+                joined_at=now,
+                waiting_ends_on=today + dt.timedelta(days=pool.waiting_days),
+                status_changed_at=now,
+            )
+            MembershipStatusChange.objects.create(
+                membership=membership,
+                from_status="",
+                to_status=S.WAITING,
+                cause="joined",
+                actor=actor or account,
+                at=now,
+            )
+            wallet_for(account)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("This person is already a member of this pool."), code="already_member"
+        ) from exc
+    return membership
+
+
+@transaction.atomic
+def change_membership_status(membership: Membership, to_status: str, cause: str, actor=None):
+    """The one place a single membership changes status: locked, checked, recorded."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if to_status not in TRANSITIONS.get(membership.status, set()):
+        raise ValidationError(
+            _("A membership that is %(current)s cannot become %(new)s.")
+            % {"current": membership.get_status_display(), "new": S(to_status).label},
+            code="transition",
+        )
+    now = timezone.now()
+    MembershipStatusChange.objects.create(
+        membership=membership,
+        from_status=membership.status,
+        to_status=to_status,
+        cause=cause,
+        actor=actor,
+        at=now,
+    )
+    membership.status = to_status
+    membership.status_changed_at = now
+    if to_status not in Membership.OPEN_STATUSES:
+        membership.ended_at = now
+    if to_status == S.ACTIVE:
+        membership.active_since = membership.active_since or now.date()
+        membership.suspended_since = None
+    membership.save()
+    return membership
+
+
+def withdraw_membership(membership: Membership, actor) -> Membership:
+    """The member quits; charges already published stay due (SPEC 6)."""
+    if membership.person.account_id != actor.pk:
+        raise ValidationError(_("This membership is not yours."), code="not_yours")
+    return change_membership_status(membership, S.WITHDRAWN, "withdrawn by the member", actor)
+
+
+def top_up_wallet(user, amount_cents: int, provider: PaymentProvider | None = None) -> Account:
+    """Money in through the payment provider; then unpaid charges are settled from it."""
+    if not isinstance(amount_cents, int) or not 0 < amount_cents <= MAX_TOP_UP_CENTS:
+        raise ValidationError(_("A top-up is between ¥0.01 and ¥100,000.00."), code="top_up_amount")
+    provider = provider or SandboxProvider()
+    with transaction.atomic():
+        reference = provider.collect(user, amount_cents)
+        wallet = wallet_for(user)
+        post(
+            "top-up",
+            [
+                (system_account(Account.Kind.PAYMENT_PROVIDER), -amount_cents),
+                (wallet, amount_cents),
+            ],
+            memo=f"top-up {reference}",
+        )
+        from apportionment.apportionment import settle_unpaid_charges
+
+        settle_unpaid_charges(user)
+    wallet.refresh_from_db()
+    return wallet
+
+
+def daily_status_sweep(today: dt.date) -> dict:
+    """Time-driven status changes, set-based and idempotent; correct when run late.
+
+    waiting → active on the day the waiting period ends; any open membership → expired on the
+    day the person reaches the pool's exit age. (Suspended → lapsed is decided by the daily
+    retry of unpaid charges in apportionment, which knows the collection calendar.)
+    """
+    activated = bulk_change_status(
+        "m.status = 'waiting' AND m.waiting_ends_on <= %(today)s",
+        {"today": today},
+        S.ACTIVE,
+        "observation period ended",
+        extra_set=", active_since = waiting_ends_on",
+    )
+    expired = 0
+    for pool in Pool.objects.all():
+        born_on_or_before = birthday(today, -pool.exit_age_years)
+        expired += bulk_change_status(
+            """m.pool_id = %(pool)s AND m.status IN ('waiting', 'active', 'suspended')
+               AND m.person_id IN (SELECT p.id FROM members_person p
+                                   WHERE p.birth_date <= %(born)s)""",
+            {"pool": pool.pk, "born": born_on_or_before},
+            S.EXPIRED,
+            "reached the pool's exit age",
+            extra_set=", ended_at = %(now)s",
+        )
+    return {"activated": activated, "expired": expired}

@@ -1,0 +1,59 @@
+import datetime as dt
+
+import pytest
+
+from members.models import Membership
+from members.services import birthday, daily_status_sweep
+from tests.factories import MembershipFactory, PersonFactory, PoolFactory
+
+DAY = dt.date(2026, 6, 15)
+
+
+def waiting(pool, ends_on):
+    return MembershipFactory(
+        pool=pool, status="waiting", waiting_ends_on=ends_on, active_since=None
+    )
+
+
+@pytest.mark.django_db
+def test_waiting_period_boundaries():
+    pool = PoolFactory()
+    before, on, after = (waiting(pool, DAY + dt.timedelta(days=d)) for d in (1, 0, -1))
+    daily_status_sweep(DAY)
+    statuses = {m.pk: Membership.objects.get(pk=m.pk).status for m in (before, on, after)}
+    assert statuses == {before.pk: "waiting", on.pk: "active", after.pk: "active"}
+    assert Membership.objects.get(pk=on.pk).active_since == DAY
+    assert Membership.objects.get(pk=on.pk).status_changes.last().to_status == "active"
+
+
+@pytest.mark.django_db
+def test_sweep_is_idempotent_and_correct_when_late():
+    pool = PoolFactory()
+    late = waiting(pool, DAY - dt.timedelta(days=10))
+    assert daily_status_sweep(DAY) == {"activated": 1, "expired": 0}
+    assert daily_status_sweep(DAY) == {"activated": 0, "expired": 0}
+    late.refresh_from_db()
+    assert late.active_since == DAY - dt.timedelta(days=10)
+    assert late.status_changes.filter(to_status="active").count() == 1
+
+
+@pytest.mark.django_db
+def test_exit_age_birthday_boundaries():
+    pool = PoolFactory(exit_age_years=60)
+    turns_tomorrow = MembershipFactory(
+        pool=pool, person=PersonFactory(birth_date=birthday(DAY, -60) + dt.timedelta(days=1))
+    )
+    turns_today = MembershipFactory(pool=pool, person=PersonFactory(birth_date=birthday(DAY, -60)))
+    daily_status_sweep(DAY)
+    turns_tomorrow.refresh_from_db()
+    turns_today.refresh_from_db()
+    assert turns_tomorrow.status == "active"
+    assert turns_today.status == "expired" and turns_today.ended_at is not None
+    daily_status_sweep(DAY + dt.timedelta(days=1))
+    turns_tomorrow.refresh_from_db()
+    assert turns_tomorrow.status == "expired"
+
+
+def test_birthday_of_a_leap_day_baby():
+    assert birthday(dt.date(2000, 2, 29), 1) == dt.date(2001, 3, 1)
+    assert birthday(dt.date(2000, 2, 29), 4) == dt.date(2004, 2, 29)
