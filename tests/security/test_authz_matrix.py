@@ -51,6 +51,7 @@ SKIPPED = {
     "admin:app_list",  # covered by the model pages of each app
     "admin:autocomplete",
 }
+OWN_ONLY = {**signed_in(404, anonymous=401), "member_a": 200}
 OPERATORS_ONLY = {**signed_in(302), **dict.fromkeys(STAFF, 403), "operator": 200}
 WEB.update(
     {
@@ -63,6 +64,19 @@ WEB.update(
         "signup": everyone(200),
         "logout": everyone(405),  # POST only
         "batch-list": everyone(200),
+        "api-wallet": signed_in(200, anonymous=401),
+        "pool-list": everyone(200),
+        "pool-detail": everyone(200),
+        "condition-list": everyone(200),
+        "condition-detail": everyone(200),
+        "join": signed_in(200),
+        "top-up": signed_in(200),
+        "withdraw": {**signed_in(404), "member_a": 200},
+        "membership-list": signed_in(200, anonymous=401),
+        "membership-detail": OWN_ONLY,
+        "membership-withdraw": signed_in(405, anonymous=401),
+        "person-list": signed_in(200, anonymous=401),
+        "person-detail": OWN_ONLY,
         "batch-proof": signed_in(200, anonymous=401),
         "reports": everyone(200),
         "report-detail": everyone(200),
@@ -79,6 +93,17 @@ PARAMS = {
     "admin:apportionment_batch_act": lambda w: {"batch_id": w["batch"].pk},
     "batch-detail": lambda w: {"pk": w["batch"].pk},
     "batch-proof": lambda w: {"pk": w["batch"].pk},
+    "pool-detail": lambda w: {"slug": w["membership"].pool.slug},
+    "condition-detail": lambda w: {"code": w["condition"].code},
+    "withdraw": lambda w: {"pk": w["membership"].pk},
+    "membership-detail": lambda w: {"pk": w["membership"].pk},
+    "membership-withdraw": lambda w: {"pk": w["membership"].pk},
+    "person-detail": lambda w: {"pk": w["membership"].person_id},
+    "GET /api/v1/pools/{slug}/": lambda w: {"slug": w["membership"].pool.slug},
+    "GET /api/v1/conditions/{code}/": lambda w: {"code": w["condition"].code},
+    "GET /api/v1/memberships/{id}/": lambda w: {"id": w["membership"].pk},
+    "POST /api/v1/memberships/{id}/withdraw/": lambda w: {"id": w["membership"].pk},
+    "GET /api/v1/persons/{id}/": lambda w: {"id": w["membership"].person_id},
     "report-detail": lambda w: {"pk": w["batch"].pk},
     "report-proof": lambda w: {"pk": w["batch"].pk},
     "GET /api/v1/batches/{id}/proof/": lambda w: {"id": w["batch"].pk},
@@ -94,6 +119,19 @@ API = {
     "GET /api/v1/batches/{id}/": everyone(200),
     "GET /api/v1/batches/{id}/proof/": signed_in(200, anonymous=401),
     "GET /api/v1/charges/": signed_in(200, anonymous=401),
+    "GET /api/v1/pools/": everyone(200),
+    "GET /api/v1/pools/{slug}/": everyone(200),
+    "GET /api/v1/conditions/": everyone(200),
+    "GET /api/v1/conditions/{code}/": everyone(200),
+    "GET /api/v1/memberships/": signed_in(200, anonymous=401),
+    "GET /api/v1/memberships/{id}/": OWN_ONLY,
+    "POST /api/v1/memberships/": signed_in(400, anonymous=401),
+    "POST /api/v1/memberships/{id}/withdraw/": OWN_ONLY,
+    "GET /api/v1/persons/": signed_in(200, anonymous=401),
+    "GET /api/v1/persons/{id}/": OWN_ONLY,
+    "POST /api/v1/persons/": signed_in(400, anonymous=401),
+    "GET /api/v1/wallet/": signed_in(200, anonymous=401),
+    "POST /api/v1/wallet/": signed_in(400, anonymous=401),
     "GET /api/v1/charges/{id}/": {**signed_in(404, anonymous=401), "member_a": 200},
 }
 
@@ -140,7 +178,13 @@ def world(db):
     approved_claim(membership_a.pool, 1_000)
     batch = run_all_chunks(apportionment.start_batch(membership_a.pool))
     charge = batch.charges.get(membership=membership_a)
-    return {"users": users, "batch": batch, "charge": charge}
+    return {
+        "users": users,
+        "batch": batch,
+        "charge": charge,
+        "membership": membership_a,
+        "condition": membership_a.pool.conditions.first(),
+    }
 
 
 def client_for(client, world, actor):
