@@ -35,10 +35,9 @@ def bulk_change_status(
         )
         cursor.execute(
             f"""
-            UPDATE {table} SET status = %(to_status)s, status_changed_at = %(now)s {extra_set}
-            WHERE id IN (
-                SELECT m.id FROM {table} m WHERE m.status <> %(to_status)s AND ({where_sql})
-            )
+            UPDATE {table} AS m
+            SET status = %(to_status)s, status_changed_at = %(now)s {extra_set}
+            WHERE m.status <> %(to_status)s AND ({where_sql})
             """,
             params,
         )

@@ -70,9 +70,7 @@ class Membership(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
     pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="memberships")
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.WAITING, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
     joined_at = models.DateTimeField()
     waiting_ends_on = models.DateField(help_text=_("First day of coverage for illnesses."))
     active_since = models.DateField(null=True, blank=True)

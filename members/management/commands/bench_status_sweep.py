@@ -1,0 +1,49 @@
+"""python manage.py bench_status_sweep --members 1000000   (PostgreSQL)
+
+Puts the benchmark pool's memberships back in their waiting period ending yesterday, then
+times the daily sweep that activates them all (one UPDATE plus one INSERT of history rows),
+and prints the process's peak RSS.
+"""
+
+import datetime as dt
+import resource
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from members.models import Membership
+from members.services import daily_status_sweep
+from mutualaid.benchdata import ensure_bench_members
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Command(BaseCommand):
+    help = "Time the daily membership status sweep over N memberships."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=1_000_000)
+
+    def handle(self, members, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_status_sweep needs PostgreSQL (set DATABASE_URL).")
+        try:
+            pool = ensure_bench_members(members, self.stdout)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        today = dt.date.today()
+        reset = Membership.objects.filter(pool=pool).update(
+            status="waiting", waiting_ends_on=today - dt.timedelta(days=1), active_since=None
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE members_membership")
+        before = rss_mb()
+        started = time.perf_counter()
+        result = daily_status_sweep(today)
+        seconds = time.perf_counter() - started
+        self.stdout.write(f"memberships in the pool: {reset:,}")
+        self.stdout.write(f"sweep: {seconds:.2f} s — {result}")
+        self.stdout.write(f"peak RSS: {rss_mb():.0f} MB (before the sweep: {before:.0f} MB)")
