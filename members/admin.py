@@ -1,6 +1,17 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
+from members.csv_import import COLUMNS, import_enrollments
 from members.models import Membership, MembershipStatusChange, Person
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
 
 
 @admin.register(Person)
@@ -44,6 +55,33 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("person", "pool")
     readonly_fields = [f.name for f in Membership._meta.fields]
     inlines = [StatusChangeInline]
+    change_list_template = "admin/members/membership/change_list.html"
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="members_membership_import"), *super().get_urls()]
+
+    def import_view(self, request):
+        """Bulk enrollment from a CSV file: every row enrolled, or none and a report."""
+        if not request.user.has_perm("members.add_membership"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = import_enrollments(form.cleaned_data["file"].read(), request.user)
+            if report.ok:
+                self.message_user(request, f"{report.enrolled} memberships enrolled.")
+                return redirect("admin:members_membership_changelist")
+            self.message_user(request, "Nothing was imported: fix these rows.", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+            "columns": COLUMNS,
+            "title": _("Bulk enrollment from CSV"),
+        }
+        return TemplateResponse(request, "admin/members/membership/import.html", context)

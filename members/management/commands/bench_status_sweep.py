@@ -26,8 +26,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=1_000_000)
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=1,
+            help="1 in EVERY memberships ends its waiting period today (90: a typical day)",
+        )
 
-    def handle(self, members, **options):
+    def handle(self, members, every, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_status_sweep needs PostgreSQL (set DATABASE_URL).")
         try:
@@ -36,9 +42,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         today = dt.date.today()
         reset = Membership.objects.filter(pool=pool).update(
-            status="waiting", waiting_ends_on=today - dt.timedelta(days=1), active_since=None
+            status="waiting", waiting_ends_on=today + dt.timedelta(days=30), active_since=None
         )
         with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE members_membership SET waiting_ends_on = %s "
+                "WHERE pool_id = %s AND id %% %s = 0",
+                [today - dt.timedelta(days=1), pool.pk, every],
+            )
             cursor.execute("VACUUM ANALYZE members_membership")
         before = rss_mb()
         started = time.perf_counter()
