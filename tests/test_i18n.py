@@ -1,0 +1,56 @@
+"""Every string of ours is translated, and Chinese pages show none of our English."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from apportionment import apportionment
+from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.conftest import ROOT
+from tests.factories import MembershipFactory
+
+PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_message_is_translated_and_none_is_fuzzy():
+    text = PO.read_text(encoding="utf-8")
+    blocks = text.split("\n\n")[1:]
+    assert blocks, "the catalogue is empty"
+    assert not [b for b in blocks if "#, fuzzy" in b], "fuzzy entries are guesses: translate them"
+    empty = [
+        b
+        for b in blocks
+        if re.search(r'^msgstr(\[0\])? ""\n?$', b.strip() + "\n", re.M)
+        and not re.search(r'^msgstr(\[0\])? ""\n"', b, re.M)
+    ]
+    assert not empty, "untranslated:\n" + "\n\n".join(empty)
+
+
+@pytest.mark.django_db
+def test_chinese_pages_show_no_english_of_ours(client):
+    membership = MembershipFactory()
+    approved_claim(membership.pool, 1_000, membership=None)
+    batch = run_all_chunks(apportionment.start_batch(membership.pool))
+    client.force_login(membership.person.account)
+    english = []
+    for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
+        match = re.search(r'^msgid "(.+)"$', block, re.M)
+        if match and len(match.group(1).split()) >= 3 and "%(" not in match.group(1):
+            english.append(match.group(1).replace('\\"', '"'))
+    assert len(english) > 50
+    for name, args in [
+        ("home", []),
+        ("join", []),
+        ("dashboard", []),
+        ("my-charges", []),
+        ("reports", []),
+        ("report-detail", [batch.pk]),
+        ("top-up", []),
+    ]:
+        with translation.override("zh-hans"):
+            url = reverse(name, args=args)
+        body = client.get(url).content.decode()
+        leaked = [text for text in english if text in body]
+        assert not leaked, f"{url} shows untranslated strings: {leaked}"
