@@ -57,6 +57,7 @@ WEB.update(
     {
         "admin:apportionment_batch_apportion": OPERATORS_ONLY,
         "admin:apportionment_batch_progress": OPERATORS_ONLY,
+        "admin:members_membership_import": OPERATORS_ONLY,
         "admin:apportionment_batch_act": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
         "my-charges": signed_in(200),
         "dashboard": signed_in(200),
