@@ -35,3 +35,6 @@ urlpatterns += i18n_patterns(
     path("", include("reports.urls")),
     prefix_default_language=False,
 )
+
+handler404 = "mutualaid.views.not_found"
+handler500 = "mutualaid.views.server_error"

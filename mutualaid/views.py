@@ -1,5 +1,6 @@
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 
 
 def healthz(request):
@@ -12,3 +13,16 @@ def healthz(request):
 def hello(request):
     """A bare view: the load test's baseline for what the stack itself costs."""
     return HttpResponse("hello")
+
+
+def not_found(request, exception):
+    """API clients get JSON for every 4xx, also for a URL no route matches."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

@@ -103,3 +103,11 @@ def test_pages_send_a_csp_without_inline_scripts(client, path):
     # every <script> has a src: nothing inline for the policy to allow
     for tag in re.findall(r"<script\b[^>]*>", body):
         assert "src=" in tag, tag
+
+
+@pytest.mark.django_db
+def test_unknown_api_url_answers_json_404(client):
+    response = client.get("/api/v1/conditions/.%06/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]
