@@ -1,1 +1,129 @@
-from django.contrib import admin  # noqa: F401
+"""The reviewers' workplace: queues, filters, evidence, history and exactly the allowed buttons."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from claims import workflow
+from claims.models import Claim, ClaimEvent, Evidence
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("mine", _("My assigned claims")),
+            ("unassigned", _("Unassigned")),
+            ("decide", _("Awaiting decision")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(investigator=request.user).exclude(
+                status__in=Claim.CLOSED_STATUSES
+            )
+        if self.value() == "unassigned":
+            return queryset.filter(status=Claim.Status.SUBMITTED)
+        if self.value() == "decide":
+            return queryset.filter(status=Claim.Status.INVESTIGATED)
+        return queryset
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    fields = ("link", "content_type", "size", "sha256", "uploaded_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("file"))
+    def link(self, evidence):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("evidence-file", args=[evidence.pk]),
+            evidence.original_name,
+        )
+
+
+class EventInline(admin.TabularInline):
+    model = ClaimEvent
+    fields = ("at", "action", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "pool",
+        "status",
+        "condition",
+        "investigator",
+        "adjudicator",
+        "submitted_at",
+    )
+    list_filter = (QueueFilter, "status", "pool", "condition__category")
+    list_select_related = ("pool", "condition", "investigator", "adjudicator")
+    readonly_fields = [f.name for f in Claim._meta.fields] + ["membership_history"]
+    inlines = [EvidenceInline, EventInline]
+    change_form_template = "admin/claims/claim/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("membership history"))
+    def membership_history(self, claim):
+        return format_html_join(
+            "",
+            "<div>{} {} → {} ({})</div>",
+            (
+                (c.at.date(), c.from_status or "∅", c.to_status, c.cause)
+                for c in claim.membership.status_changes.all()
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        claim = get_object_or_404(Claim, pk=object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "claim_actions": workflow.allowed_actions(claim, request.user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.transition_view)
+        return [
+            path("<int:pk>/transition/", view, name="claims_claim_transition"),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, pk):
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        claim = get_object_or_404(Claim, pk=pk)
+        try:
+            workflow.transition(
+                claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, text, messages.ERROR)
+        except KeyError:
+            self.message_user(request, "Unknown action.", messages.ERROR)
+        return redirect("admin:claims_claim_change", pk)

@@ -89,3 +89,71 @@ class Claim(models.Model):
 
     def __str__(self):
         return f"Claim #{self.pk} ({self.status})"
+
+
+class ClaimEvent(models.Model):
+    """Audit of every transition of a claim: who, what, when, and the note they wrote."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} → {self.to_status}"
+
+
+class Evidence(models.Model):
+    """A file for a claim, stored privately under EVIDENCE_ROOT (never a public URL)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="evidence")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    original_name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=200, unique=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gt=0, size__lte=10 * 1024 * 1024), name="evidence_size_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+                name="evidence_allowed_types",
+            ),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+
+class EvidenceRecord(models.Model):
+    """One link of the append-only evidence chain (SPEC 5). Never updated or deleted."""
+
+    seq = models.BigIntegerField(unique=True)
+    kind = models.CharField(max_length=40)
+    at = models.CharField(max_length=40)
+    payload = models.JSONField()
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.kind}"

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from claims import views
+
+urlpatterns = [
+    path("claims/new/", views.claim_new, name="claim-new"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence-file"),
+]

@@ -7,10 +7,12 @@ Django admin model pages are generated from mutualaid.roles.ROLE_PERMISSIONS.
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from apportionment import apportionment
+from claims import services
 from tests.apportionment.conftest import approved_claim, run_all_chunks
 from tests.factories import MembershipFactory, UserFactory
 
@@ -78,6 +80,17 @@ WEB.update(
         "membership-withdraw": signed_in(405, anonymous=401),
         "person-list": signed_in(200, anonymous=401),
         "person-detail": OWN_ONLY,
+        "admin:claims_claim_transition": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
+        "claim-new": signed_in(200),
+        "claim-detail": {**signed_in(404), "member_a": 200},
+        "claim-list": signed_in(200, anonymous=401),
+        "claim-evidence": OWN_ONLY,
+        "evidence-file": {
+            **signed_in(404),
+            "member_a": 200,
+            "investigator": 200,
+            "adjudicator": 200,
+        },
         "batch-proof": signed_in(200, anonymous=401),
         "reports": everyone(200),
         "report-detail": everyone(200),
@@ -100,6 +113,13 @@ PARAMS = {
     "membership-detail": lambda w: {"pk": w["membership"].pk},
     "membership-withdraw": lambda w: {"pk": w["membership"].pk},
     "person-detail": lambda w: {"pk": w["membership"].person_id},
+    "admin:claims_claim_transition": lambda w: {"pk": w["claim"].pk},
+    "claim-detail": lambda w: {"pk": w["claim"].pk},
+    "claim-evidence": lambda w: {"pk": w["claim"].pk},
+    "evidence-file": lambda w: {"pk": w["evidence"].pk},
+    "GET /api/v1/claims/{id}/": lambda w: {"id": w["claim"].pk},
+    "GET /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
+    "POST /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
     "GET /api/v1/pools/{slug}/": lambda w: {"slug": w["membership"].pool.slug},
     "GET /api/v1/conditions/{code}/": lambda w: {"code": w["condition"].code},
     "GET /api/v1/memberships/{id}/": lambda w: {"id": w["membership"].pk},
@@ -132,6 +152,11 @@ API = {
     "GET /api/v1/persons/{id}/": OWN_ONLY,
     "POST /api/v1/persons/": signed_in(400, anonymous=401),
     "GET /api/v1/wallet/": signed_in(200, anonymous=401),
+    "GET /api/v1/claims/": signed_in(200, anonymous=401),
+    "GET /api/v1/claims/{id}/": OWN_ONLY,
+    "GET /api/v1/claims/{id}/evidence/": OWN_ONLY,
+    "POST /api/v1/claims/": signed_in(400, anonymous=401),
+    "POST /api/v1/claims/{id}/evidence/": {**signed_in(404, anonymous=401), "member_a": 415},
     "POST /api/v1/wallet/": signed_in(400, anonymous=401),
     "GET /api/v1/charges/{id}/": {**signed_in(404, anonymous=401), "member_a": 200},
 }
@@ -179,7 +204,21 @@ def world(db):
     approved_claim(membership_a.pool, 1_000)
     batch = run_all_chunks(apportionment.start_batch(membership_a.pool))
     charge = batch.charges.get(membership=membership_a)
+    claim = services.create_draft(
+        users["member_a"],
+        membership_a,
+        condition=membership_a.pool.conditions.first(),
+        cause="illness",
+        diagnosis_date=membership_a.waiting_ends_on,
+        hospital="H",
+        province="Zhejiang",
+    )
+    evidence = services.upload_evidence(
+        claim, users["member_a"], SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    )
     return {
+        "claim": claim,
+        "evidence": evidence,
         "users": users,
         "batch": batch,
         "charge": charge,

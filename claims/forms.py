@@ -1,0 +1,33 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Claim
+from members.models import Membership
+from pools.models import Condition
+
+
+class ClaimForm(forms.ModelForm):
+    file = forms.FileField(required=False, label=_("Evidence (PDF, JPEG or PNG, at most 10 MB)"))
+
+    class Meta:
+        model = Claim
+        fields = [
+            "membership",
+            "condition",
+            "cause",
+            "diagnosis_date",
+            "hospital",
+            "province",
+            "description",
+        ]
+        widgets = {"diagnosis_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        memberships = Membership.objects.filter(person__account=account).select_related(
+            "person", "pool"
+        )
+        self.fields["membership"].queryset = memberships
+        self.fields["condition"].queryset = Condition.objects.filter(
+            pools__memberships__in=memberships
+        ).distinct()

@@ -1,0 +1,116 @@
+"""Claims: drafts, the automatic checks at submit (SPEC 4) and evidence uploads."""
+
+import hashlib
+import re
+import uuid
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from claims import evidence_log
+from claims.models import Claim, Evidence
+from members.models import Membership
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+# What the content says the file is -> the name endings that may claim it.
+ALLOWED = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
+
+
+def create_draft(user, membership: Membership, **fields) -> Claim:
+    if membership.person.account_id != user.pk:
+        raise ValidationError(_("This membership is not yours."), code="not_yours")
+    return Claim.objects.create(
+        membership=membership, pool=membership.pool, claimant=user, **fields
+    )
+
+
+def submission_problems(claim: Claim) -> list[str]:
+    """Every reason the claim cannot be submitted, in words a member understands."""
+    problems = []
+    membership = claim.membership
+    if membership.status not in Membership.PARTICIPATING_STATUSES:
+        problems.append(
+            _("This membership is %(status)s: only a waiting or active membership is covered.")
+            % {"status": membership.get_status_display()}
+        )
+    if claim.diagnosis_date < membership.joined_at.date():
+        problems.append(_("The diagnosis is from before this membership began."))
+    elif claim.cause == Claim.Cause.ILLNESS and claim.diagnosis_date < membership.waiting_ends_on:
+        problems.append(
+            _(
+                "An illness first diagnosed during the observation period (until %(day)s) is "
+                "not covered; accidents are covered from the first day."
+            )
+            % {"day": membership.waiting_ends_on}
+        )
+    if not claim.pool.conditions.filter(pk=claim.condition_id).exists():
+        problems.append(_("This condition is not covered by the pool."))
+    others = Claim.objects.filter(membership=membership).exclude(pk=claim.pk)
+    if others.exclude(status__in=Claim.CLOSED_STATUSES).exists():
+        problems.append(_("This membership already has an open or paid claim."))
+    return problems
+
+
+def safe_name(name: str) -> str:
+    """Keep only the base name, in safe characters (no path, no traversal)."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    return base[:100] or "file"
+
+
+def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
+    """Store a PDF/JPEG/PNG of at most 10 MB, its type checked by content; else store nothing."""
+    if uploaded.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(_("A file may be at most 10 MB."), code="too_large")
+    data = uploaded.read(MAX_EVIDENCE_BYTES + 1)
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise ValidationError(_("A file may be at most 10 MB."), code="too_large")
+    if not data:
+        raise ValidationError(_("The file is empty."), code="empty")
+    kind = filetype.guess(data)
+    mime = kind.mime if kind else None
+    if mime not in ALLOWED:
+        raise ValidationError(_("Only PDF, JPEG and PNG files are accepted."), code="type")
+    name = safe_name(uploaded.name or "")
+    if not name.lower().endswith(ALLOWED[mime]):
+        raise ValidationError(
+            _("The file's name says one type but its content is %(type)s.") % {"type": mime},
+            code="type_mismatch",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    relative = f"{claim.pk}/{uuid.uuid4().hex}{ALLOWED[mime][0]}"
+    target = Path(settings.EVIDENCE_ROOT) / relative
+    with transaction.atomic():
+        evidence = Evidence.objects.create(
+            claim=claim,
+            uploaded_by=user,
+            original_name=name,
+            content_type=mime,
+            size=len(data),
+            sha256=digest,
+            path=relative,
+        )
+        evidence_log.append(
+            "evidence.upload",
+            {"claim": claim.pk, "evidence": evidence.pk, "name": name, "by": user.pk},
+            file_sha256=digest,
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return evidence
+
+
+def can_see_claim(user, claim: Claim) -> bool:
+    from claims.workflow import ADJUDICATOR, INVESTIGATOR, has_role
+
+    if claim.claimant_id == user.pk:
+        return True
+    return has_role(user, INVESTIGATOR) or has_role(user, ADJUDICATOR)

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from claims import services, workflow
+from claims.forms import ClaimForm
+from claims.models import Claim, Evidence
+
+NEXT_STEP = {
+    Claim.Status.DRAFT: _("Finish the claim and submit it."),
+    Claim.Status.SUBMITTED: _("An investigator will take the claim."),
+    Claim.Status.INVESTIGATING: _("The investigator is checking the evidence."),
+    Claim.Status.NEEDS_INFO: _("Answer the investigator's question, then resubmit."),
+    Claim.Status.INVESTIGATED: _("An adjudicator will decide."),
+    Claim.Status.PUBLIC_NOTICE: _("The case is on the public notice board; members may object."),
+    Claim.Status.APPROVED: _("Approved: the payout comes with the next batch."),
+}
+
+
+@login_required
+def claim_new(request):
+    form = ClaimForm(request.POST or None, request.FILES or None, account=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("membership", "file")}
+        try:
+            with transaction.atomic():
+                claim = services.create_draft(request.user, form.cleaned_data["membership"], **data)
+                if form.cleaned_data["file"]:
+                    services.upload_evidence(claim, request.user, form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.add_error(
+                "file" if exc.code in ("type", "type_mismatch", "too_large", "empty") else None, exc
+            )
+        else:
+            if "submit" in request.POST:
+                try:
+                    workflow.transition(claim, "submit", request.user)
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        messages.error(request, message)
+                    messages.info(request, _("Your claim was saved as a draft."))
+            return redirect("claim-detail", claim.pk)
+    return render(request, "claims/new.html", {"form": form})
+
+
+@login_required
+def claim_detail(request, pk):
+    claim = get_object_or_404(
+        Claim.objects.select_related("condition", "membership__person", "pool"),
+        pk=pk,
+        claimant=request.user,
+    )
+    if request.method == "POST":
+        try:
+            workflow.transition(
+                claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
+            )
+        except (ValidationError, KeyError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [_("Unknown action.")])))
+        return redirect("claim-detail", claim.pk)
+    context = {
+        "claim": claim,
+        "events": claim.events.select_related("actor"),
+        "evidence": claim.evidence.all(),
+        "next_step": NEXT_STEP.get(claim.status, ""),
+        "actions": workflow.allowed_actions(claim, request.user),
+    }
+    return render(request, "claims/detail.html", context)
+
+
+@login_required
+def evidence_file(request, pk):
+    """Evidence is served only to its claimant and to reviewers: 404 for anyone else."""
+    evidence = get_object_or_404(Evidence.objects.select_related("claim"), pk=pk)
+    if not services.can_see_claim(request.user, evidence.claim):
+        raise Http404
+    path = Path(settings.EVIDENCE_ROOT) / evidence.path
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"), content_type=evidence.content_type, filename=evidence.original_name
+    )

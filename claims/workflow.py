@@ -1,0 +1,162 @@
+"""The claim state machine of SPEC 4: one transition table, one service per transition.
+
+Every transition locks the claim row, checks the current state, the role and the four-eyes
+rules, writes a ClaimEvent and an evidence-log record in the same transaction. A second
+reviewer acting on the same claim at the same time waits for the lock, then finds the state
+changed and gets a clear "already decided" error.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from claims import evidence_log
+from claims.models import Claim, ClaimEvent
+
+S = Claim.Status
+CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", "investigators", "adjudicators", "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple
+    target: str
+    role: str
+    note_required: bool = False
+
+
+TRANSITIONS = {
+    "submit": Transition((S.DRAFT,), S.SUBMITTED, CLAIMANT),
+    "assign": Transition((S.SUBMITTED,), S.INVESTIGATING, INVESTIGATOR),
+    "report": Transition((S.INVESTIGATING,), S.INVESTIGATED, INVESTIGATOR, note_required=True),
+    "request_info": Transition(
+        (S.INVESTIGATING, S.INVESTIGATED), S.NEEDS_INFO, INVESTIGATOR, note_required=True
+    ),
+    "resubmit": Transition((S.NEEDS_INFO,), S.INVESTIGATING, CLAIMANT),
+    "approve": Transition((S.INVESTIGATED,), S.PUBLIC_NOTICE, ADJUDICATOR),
+    "reject": Transition((S.INVESTIGATED,), S.REJECTED, ADJUDICATOR, note_required=True),
+    "withdraw": Transition((S.SUBMITTED, S.NEEDS_INFO), S.WITHDRAWN, CLAIMANT),
+    "close_notice": Transition((S.PUBLIC_NOTICE,), S.APPROVED, SYSTEM),
+    "object": Transition((S.PUBLIC_NOTICE,), S.PANEL_REVIEW, SYSTEM),
+    "appeal": Transition((S.REJECTED,), S.PANEL_REVIEW, CLAIMANT, note_required=True),
+    "panel_approve": Transition((S.PANEL_REVIEW,), S.APPROVED, SYSTEM),
+    "panel_reject": Transition((S.PANEL_REVIEW,), S.REJECTED, SYSTEM),
+}
+
+
+def has_role(user, role: str) -> bool:
+    return user is not None and user.is_staff and user.groups.filter(name=role).exists()
+
+
+def allowed_actions(claim: Claim, user) -> list[str]:
+    """The transitions this user may make on this claim now (the admin shows exactly these)."""
+    actions = []
+    for name, transition in TRANSITIONS.items():
+        if claim.status in transition.sources and transition.role != SYSTEM:
+            try:
+                check_actor(claim, user, name, transition)
+            except (PermissionDenied, ValidationError):
+                continue
+            actions.append(name)
+    return actions
+
+
+def check_actor(claim: Claim, user, name: str, transition: Transition):
+    if transition.role == SYSTEM:
+        return
+    if transition.role == CLAIMANT:
+        if user is None or claim.claimant_id != user.pk:
+            raise PermissionDenied(_("Only the claimant may do this."))
+        return
+    if not has_role(user, transition.role):
+        raise PermissionDenied(_("This needs the %(role)s role.") % {"role": transition.role})
+    if claim.claimant_id == user.pk:
+        raise PermissionDenied(_("Staff never work on a claim of their own account or family."))
+    if name in ("report", "request_info") and claim.investigator_id not in (None, user.pk):
+        raise PermissionDenied(_("This claim is assigned to another investigator."))
+    if transition.role == ADJUDICATOR and claim.investigator_id == user.pk:
+        raise PermissionDenied(_("Four eyes: the investigator of a claim cannot also decide it."))
+
+
+@transaction.atomic
+def transition(claim: Claim, name: str, user=None, note: str = "") -> Claim:
+    """Run one transition of TRANSITIONS on the claim, or raise with a clear reason."""
+    rule = TRANSITIONS[name]
+    claim = (
+        Claim.objects.select_for_update()
+        .select_related("pool", "membership__person")
+        .get(pk=claim.pk)
+    )
+    if claim.status not in rule.sources:
+        raise ValidationError(
+            _("Already decided: this claim is now %(status)s.")
+            % {"status": claim.get_status_display()},
+            code="already_decided",
+        )
+    check_actor(claim, user, name, rule)
+    note = (note or "").strip()
+    if rule.note_required and not note:
+        raise ValidationError(_("Please write a note: it is required here."), code="note")
+    source = claim.status
+    now = timezone.now()
+    APPLY.get(name, lambda *args: None)(claim, user, note, now)
+    claim.status = rule.target
+    claim.save()
+    ClaimEvent.objects.create(
+        claim=claim, action=name, from_status=source, to_status=rule.target, actor=user, note=note
+    )
+    evidence_log.append(
+        "claim." + name,
+        {"claim": claim.pk, "from": source, "to": rule.target, "actor": user.pk if user else None},
+    )
+    return claim
+
+
+def _submit(claim, user, note, now):
+    from claims.services import submission_problems
+
+    problems = submission_problems(claim)
+    if problems:
+        raise ValidationError(problems, code="checks")
+    claim.submitted_at = now
+
+
+def _assign(claim, user, note, now):
+    claim.investigator = user
+
+
+def _report(claim, user, note, now):
+    claim.investigation_report = note
+
+
+def _approve(claim, user, note, now):
+    person = claim.membership.person
+    payout = claim.pool.payout_for_age(person.age_on(claim.diagnosis_date))
+    if payout is None:
+        raise ValidationError(_("The benefit schedule has no payout for this age."))
+    claim.adjudicator = user
+    claim.payout_cents = payout
+    claim.notice_ends_at = now + dt.timedelta(days=claim.pool.notice_days)
+
+
+def _reject(claim, user, note, now):
+    claim.adjudicator = user
+
+
+def _approved(claim, user, note, now):
+    claim.approved_at = now
+
+
+APPLY = {
+    "submit": _submit,
+    "assign": _assign,
+    "report": _report,
+    "approve": _approve,
+    "reject": _reject,
+    "close_notice": _approved,
+    "panel_approve": _approved,
+}

@@ -1,0 +1,160 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from claims import services, workflow
+from claims.models import Claim
+from tests.factories import ConditionFactory, MembershipFactory, PoolFactory, UserFactory
+
+
+def staff(name, group):
+    user = UserFactory(username=name, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "inv": staff("inv", "investigators"),
+        "inv2": staff("inv2", "investigators"),
+        "adj": staff("adj", "adjudicators"),
+        "adj2": staff("adj2", "adjudicators"),
+    }
+
+
+def draft(membership=None, cause="illness", days_ago=10, condition=None):
+    membership = membership or MembershipFactory()
+    condition = condition or membership.pool.conditions.first()
+    return services.create_draft(
+        membership.person.account,
+        membership,
+        condition=condition,
+        cause=cause,
+        diagnosis_date=timezone.localdate() - dt.timedelta(days=days_ago),
+        hospital="Hospital",
+        province="Zhejiang",
+        description="",
+    )
+
+
+def to_investigated(claim, people):
+    claim = workflow.transition(claim, "submit", claim.claimant)
+    claim = workflow.transition(claim, "assign", people["inv"])
+    return workflow.transition(claim, "report", people["inv"], "Confirmed by records.")
+
+
+def test_full_path_to_public_notice_fixes_the_payout(people):
+    claim = to_investigated(draft(), people)
+    claim = workflow.transition(claim, "approve", people["adj"])
+    assert claim.status == Claim.Status.PUBLIC_NOTICE
+    assert claim.payout_cents == 30_000_000  # born 1990: under 40
+    assert claim.notice_ends_at > timezone.now()
+    assert [e.action for e in claim.events.all()] == ["submit", "assign", "report", "approve"]
+
+
+@pytest.mark.parametrize(
+    "action,who",
+    [("assign", "adj"), ("approve", "inv"), ("submit", "inv"), ("report", "inv2")],
+)
+def test_transitions_refused_by_role(people, action, who):
+    claim = draft()
+    if action != "submit":
+        claim = workflow.transition(claim, "submit", claim.claimant)
+    if action in ("report", "approve"):
+        claim = workflow.transition(claim, "assign", people["inv"])
+    if action == "approve":
+        claim = workflow.transition(claim, "report", people["inv"], "ok")
+    with pytest.raises(PermissionDenied):
+        workflow.transition(claim, action, people[who], "note")
+
+
+def test_four_eyes_investigator_cannot_decide(people):
+    both = staff("both", "investigators")
+    both.groups.add(Group.objects.get(name="adjudicators"))
+    claim = draft()
+    claim = workflow.transition(claim, "submit", claim.claimant)
+    claim = workflow.transition(claim, "assign", both)
+    claim = workflow.transition(claim, "report", both, "ok")
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        workflow.transition(claim, "approve", both)
+    assert "approve" not in workflow.allowed_actions(claim, both)
+
+
+def test_staff_never_work_on_their_own_claim(people):
+    membership = MembershipFactory(person__account=people["inv"])
+    claim = draft(membership)
+    claim = workflow.transition(claim, "submit", people["inv"])
+    with pytest.raises(PermissionDenied, match="own account"):
+        workflow.transition(claim, "assign", people["inv"])
+
+
+def test_reject_needs_a_note_and_withdraw_is_for_the_claimant(people):
+    claim = to_investigated(draft(), people)
+    with pytest.raises(ValidationError, match="note"):
+        workflow.transition(claim, "reject", people["adj"], "")
+    other = draft()
+    other = workflow.transition(other, "submit", other.claimant)
+    with pytest.raises(PermissionDenied):
+        workflow.transition(other, "withdraw", people["inv"])
+    assert workflow.transition(other, "withdraw", other.claimant).status == "withdrawn"
+
+
+def test_submit_checks_say_why(people):
+    pool = PoolFactory(waiting_days=90)
+    recent = MembershipFactory(pool=pool, joined_at=timezone.now() - dt.timedelta(days=30))
+    with pytest.raises(ValidationError, match="observation period"):
+        workflow.transition(draft(recent, days_ago=5), "submit", recent.person.account)
+    accident = draft(
+        MembershipFactory(pool=pool, joined_at=timezone.now() - dt.timedelta(days=30)),
+        cause="accident",
+        days_ago=5,
+    )
+    assert workflow.transition(accident, "submit", accident.claimant).status == "submitted"
+    uncovered = draft(condition=ConditionFactory())
+    with pytest.raises(ValidationError, match="not covered by the pool"):
+        workflow.transition(uncovered, "submit", uncovered.claimant)
+    first = draft()
+    workflow.transition(first, "submit", first.claimant)
+    second = draft(first.membership)
+    with pytest.raises(ValidationError, match="already has an open or paid claim"):
+        workflow.transition(second, "submit", second.claimant)
+
+
+def test_waiting_boundary_day_is_covered(people):
+    pool = PoolFactory(waiting_days=90)
+    joined = timezone.now() - dt.timedelta(days=90)
+    membership = MembershipFactory(pool=pool, joined_at=joined)
+    on_the_day = draft(
+        membership, days_ago=(timezone.localdate() - membership.waiting_ends_on).days
+    )
+    assert workflow.transition(on_the_day, "submit", on_the_day.claimant).status == "submitted"
+
+
+def test_two_concurrent_approvals_give_exactly_one(transactional_db, people):
+    claim = to_investigated(draft(), people)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def approve(user):
+        try:
+            barrier.wait()
+            workflow.transition(Claim.objects.get(pk=claim.pk), "approve", user)
+            outcomes.append("approved")
+        except ValidationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(people[n],)) for n in ("adj", "adj2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already_decided", "approved"]
+    assert Claim.objects.get(pk=claim.pk).events.filter(action="approve").count() == 1
