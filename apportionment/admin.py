@@ -11,30 +11,19 @@ from django.utils.translation import gettext_lazy as _
 
 from apportionment import apportionment
 from apportionment.models import Batch, BatchClaim, Chunk
+from mutualaid.admin_utils import ReadOnlyInline
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 
 
-class BatchClaimInline(admin.TabularInline):
+class BatchClaimInline(ReadOnlyInline):
     model = BatchClaim
     fields = ("claim", "payout_cents")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ChunkInline(admin.TabularInline):
+class ChunkInline(ReadOnlyInline):
     model = Chunk
     fields = ("phase", "number", "first_id", "last_id", "status", "attempts", "rows", "finished_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Batch)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims import workflow
 from claims.models import Claim, ClaimEvent, Evidence
+from mutualaid.admin_utils import ReadOnlyInline
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -34,15 +35,9 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     model = Evidence
     fields = ("link", "content_type", "size", "sha256", "uploaded_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("file"))
     def link(self, evidence):
@@ -53,15 +48,9 @@ class EvidenceInline(admin.TabularInline):
         )
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ClaimEvent
     fields = ("at", "action", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Claim)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.csv_import import COLUMNS, import_enrollments
 from members.models import Membership, MembershipStatusChange, Person
+from mutualaid.admin_utils import ReadOnlyInline
 
 
 class ImportForm(forms.Form):
@@ -36,15 +37,9 @@ class PersonAdmin(admin.ModelAdmin):
         return False  # persons are created by enrollment, which validates the identity number
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyInline):
     model = MembershipStatusChange
     fields = ("at", "from_status", "to_status", "cause", "actor")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Membership)

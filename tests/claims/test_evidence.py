@@ -135,3 +135,18 @@ def test_api_creates_submits_and_uploads(client):
         f"/api/v1/claims/{claim_id}/evidence/", {"file": SimpleUploadedFile("a.pdf", PNG)}
     )
     assert refused.status_code == 400 and "content is image/png" in refused.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_admin_shows_evidence_history_and_only_allowed_actions(client, people):  # noqa: F811
+    claim = draft()
+    workflow.transition(claim, "submit", claim.claimant)
+    upload(claim, "scan.png", PNG)
+    client.force_login(people["inv"])
+    page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
+    assert "scan.png" in page and 'value="assign"' in page and 'value="approve"' not in page
+    client.post(f"/admin/claims/claim/{claim.pk}/transition/", {"action": "assign"})
+    client.force_login(people["adj"])
+    page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
+    assert 'value="assign"' not in page and "submit → submitted" not in page
+    assert "investigating" in page
