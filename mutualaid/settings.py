@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "members",
     "ledger",
     "claims",
+    "notice",
     "apportionment",
     "reports",
 ]
