@@ -153,3 +153,49 @@ def tally(approve, reject):
     if approve + reject < MIN_VOTES or approve == reject:
         return None
     return Panel.Outcome.APPROVE if approve > reject else Panel.Outcome.REJECT
+
+
+def close_panel(panel, now=None):
+    """Decide a panel whose voting ended (or is complete). Idempotent: only a voting panel moves."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        panel = Panel.objects.select_for_update().get(pk=panel.pk)
+        if panel.status != Panel.Status.VOTING:
+            return panel
+        votes = Vote.objects.filter(juror__panel=panel)
+        approve = votes.filter(choice=Panel.Outcome.APPROVE).count()
+        reject = votes.filter(choice=Panel.Outcome.REJECT).count()
+        if approve + reject < panel.jurors.count() and now <= panel.deadline:
+            return panel
+        outcome = tally(approve, reject)
+        if outcome is None:
+            panel.status = Panel.Status.NEEDS_ADJUDICATOR
+        else:
+            panel.status, panel.outcome = Panel.Status.DECIDED, outcome
+            if outcome == Panel.Outcome.APPROVE:
+                claim_transitions.panel_to_approved(panel.claim_id, approved_at=now)
+            else:
+                claim_transitions.panel_to_rejected(panel.claim_id)
+        panel.save(update_fields=["status", "outcome"])
+        evidence.record(
+            "panel_decision",
+            {"panel": panel.pk, "approve": approve, "reject": reject, "outcome": panel.outcome},
+        )
+    return panel
+
+
+def adjudicate_panel(panel, outcome, now=None):
+    """An adjudicator decides a panel that could not (fewer than 5 votes or a tie)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        panel = Panel.objects.select_for_update().get(pk=panel.pk)
+        if panel.status != Panel.Status.NEEDS_ADJUDICATOR:
+            raise ValidationError(_("This panel does not need an adjudicator."))
+        if outcome == Panel.Outcome.APPROVE:
+            claim_transitions.panel_to_approved(panel.claim_id, approved_at=now)
+        else:
+            claim_transitions.panel_to_rejected(panel.claim_id)
+        panel.status, panel.outcome = Panel.Status.DECIDED, outcome
+        panel.save(update_fields=["status", "outcome"])
+        evidence.record("panel_adjudicated", {"panel": panel.pk, "outcome": outcome})
+    return panel

@@ -96,3 +96,31 @@ def test_closing_twice_changes_nothing():
     assert statuses[objected.pk] == "panel_review"
     assert statuses[future.pk] == "public_notice"
     assert Panel.objects.filter(claim=objected).count() == 1
+
+
+def _panel_with_votes(approve, reject):
+    claim = ClaimFactory(status=Claim.Status.PANEL_REVIEW)
+    [volunteer() for _ in range(9)]
+    panel = services.draw_panel(claim, seed=7)
+    jurors = list(panel.jurors.all())
+    for i, juror in enumerate(jurors[: approve + reject]):
+        services.cast_vote(panel, juror.user, "approve" if i < approve else "reject", "my reason")
+    return claim, panel
+
+
+@pytest.mark.parametrize(
+    "a,r,claim_status,panel_status",
+    [
+        (5, 4, "approved", "decided"),
+        (4, 5, "rejected", "decided"),
+        (3, 1, "panel_review", "needs_adjudicator"),
+        (3, 3, "panel_review", "needs_adjudicator"),
+    ],
+)
+def test_panel_counting(a, r, claim_status, panel_status):
+    claim, panel = _panel_with_votes(a, r)
+    services.close_panel(panel, now=panel.deadline + datetime.timedelta(minutes=1))
+    services.close_panel(panel, now=panel.deadline + datetime.timedelta(minutes=2))
+    claim.refresh_from_db()
+    panel.refresh_from_db()
+    assert (claim.status, panel.status) == (claim_status, panel_status)
