@@ -11,6 +11,7 @@ from mutualaid.api import router
 import pools.api  # noqa: F401, E402  isort:skip
 import members.api  # noqa: F401, E402  isort:skip
 import claims.api  # noqa: F401, E402  isort:skip
+import notice.api  # noqa: E402  isort:skip
 import apportionment.api  # noqa: F401, E402  isort:skip
 import reports.api  # noqa: F401, E402  isort:skip
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -28,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("", include("pools.urls")),
     path("", include("members.urls")),
     path("", include("claims.urls")),
+    path("", include("notice.urls")),
     path("", include("apportionment.urls")),
     path("", include("reports.urls")),
     prefix_default_language=False,
