@@ -20,6 +20,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
+    path(
+        "api/v1/claims/<int:pk>/objections/",
+        notice.api.ClaimObjections.as_view(),
+        name="api-claim-objections",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -35,3 +35,21 @@ def test_board_filters_by_pool(client):
     ClaimFactory(investigation_report="beta-case-summary")
     html = client.get(reverse("notice"), {"pool": a.pool.slug}).content.decode()
     assert "alpha-case-summary" in html and "beta-case-summary" not in html
+
+
+def test_objection_api_one_per_member_and_claimant_refused(client):
+    from .factories import MembershipFactory
+
+    claim = ClaimFactory()
+    member = MembershipFactory().person.account
+    url = f"/api/v1/claims/{claim.pk}/objections/"
+    reason = "The hospital named in the case does not treat this."
+    client.force_login(member)
+    assert client.post(url, {"reason": reason}).status_code == 201
+    second = client.post(url, {"reason": reason})
+    assert second.status_code == 400 and "detail" in second.json()
+    client.force_login(claim.claimant)
+    assert client.post(url, {"reason": reason}).status_code == 400
+    listed = client.get(url).json()
+    assert [o["reason"] for o in listed] == [reason]
+    assert member.username not in str(listed)
