@@ -42,7 +42,8 @@ TRANSITIONS = {
     "withdraw": Transition((S.SUBMITTED, S.NEEDS_INFO), S.WITHDRAWN, CLAIMANT),
     "close_notice": Transition((S.PUBLIC_NOTICE,), S.APPROVED, SYSTEM),
     "object": Transition((S.PUBLIC_NOTICE,), S.PANEL_REVIEW, SYSTEM),
-    "appeal": Transition((S.REJECTED,), S.PANEL_REVIEW, CLAIMANT, note_required=True),
+    # The appeal's rules (claimant only, once, within 14 days, a reason) live in notice.services.
+    "appeal": Transition((S.REJECTED,), S.PANEL_REVIEW, SYSTEM),
     "panel_approve": Transition((S.PANEL_REVIEW,), S.APPROVED, SYSTEM),
     "panel_reject": Transition((S.PANEL_REVIEW,), S.REJECTED, SYSTEM),
 }

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "members",
     "ledger",
     "claims",
+    "notice",
     "apportionment",
     "reports",
 ]

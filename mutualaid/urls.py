@@ -12,6 +12,7 @@ from mutualaid.api import router
 import pools.api  # noqa: F401, E402  isort:skip
 import members.api  # noqa: F401, E402  isort:skip
 import claims.api  # noqa: F401, E402  isort:skip
+import notice.api  # noqa: E402  isort:skip
 import apportionment.api  # noqa: F401, E402  isort:skip
 import reports.api  # noqa: F401, E402  isort:skip
 
@@ -21,6 +22,12 @@ urlpatterns = [
     path("bench/hello", views.hello, name="bench-hello"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/wallet/", WalletView.as_view(), name="api-wallet"),
+    path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
+    path(
+        "api/v1/claims/<int:pk>/objections/",
+        notice.api.ClaimObjections.as_view(),
+        name="api-claim-objections",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -31,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("", include("pools.urls")),
     path("", include("members.urls")),
     path("", include("claims.urls")),
+    path("", include("notice.urls")),
     path("", include("apportionment.urls")),
     path("", include("reports.urls")),
     prefix_default_language=False,

@@ -48,6 +48,8 @@ def test_chinese_pages_show_no_english_of_ours(client):
         ("reports", []),
         ("report-detail", [batch.pk]),
         ("top-up", []),
+        ("claim-new", []),
+        ("notice", []),
     ]:
         with translation.override("zh-hans"):
             url = reverse(name, args=args)

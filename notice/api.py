@@ -1,0 +1,69 @@
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from claims.models import Claim
+from notice import services
+from notice.board import anonymized, board_queryset
+from notice.models import Objection
+
+
+class NoticeCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    pool = serializers.CharField()
+    age_band = serializers.CharField()
+    sex = serializers.CharField()
+    province = serializers.CharField()
+    condition = serializers.CharField()
+    condition_code = serializers.CharField()
+    payout_cents = serializers.IntegerField(allow_null=True)
+    investigation_summary = serializers.CharField()
+    notice_ends_at = serializers.DateTimeField(allow_null=True)
+    days_left = serializers.IntegerField()
+
+
+class NoticeList(ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = NoticeCaseSerializer
+
+    def get_queryset(self):
+        return board_queryset(
+            self.request.query_params.get("pool"), self.request.query_params.get("condition")
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = page if page is not None else self.get_queryset()
+        data = NoticeCaseSerializer([anonymized(c) for c in rows], many=True).data
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)
+
+
+class ObjectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(min_length=20)
+    at = serializers.DateTimeField(read_only=True)
+
+
+class ClaimObjections(GenericAPIView):
+    """GET: the claim's objections (reasons only, no names). POST: file one (active members)."""
+
+    serializer_class = ObjectionSerializer
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get(self, request, pk):
+        claim = get_object_or_404(Claim, pk=pk)
+        rows = Objection.objects.filter(claim=claim).order_by("at", "pk")
+        return Response(ObjectionSerializer(rows, many=True).data)
+
+    def post(self, request, pk):
+        claim = get_object_or_404(Claim, pk=pk)
+        ser = ObjectionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        obj = services.file_objection(claim, request.user, ser.validated_data["reason"])
+        return Response(ObjectionSerializer(obj).data, status=201)

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+
+@shared_task(name="notice.close_ended_notices")
+def close_ended_notices():
+    from notice import services
+
+    return services.close_ended_notices()
