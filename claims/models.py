@@ -157,3 +157,21 @@ class EvidenceRecord(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.kind}"
+
+
+class Notification(models.Model):
+    """An in-app message to a member; the same text is emailed by a task after commit."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    claim = models.ForeignKey(Claim, null=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.text

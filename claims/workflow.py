@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from claims import evidence_log
 from claims.models import Claim, ClaimEvent
+from claims.notifications import notify_claimant
 
 S = Claim.Status
 CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", "investigators", "adjudicators", "system"
@@ -114,6 +115,8 @@ def transition(claim: Claim, name: str, user=None, note: str = "") -> Claim:
         "claim." + name,
         {"claim": claim.pk, "from": source, "to": rule.target, "actor": user.pk if user else None},
     )
+    if user is None or user.pk != claim.claimant_id:
+        notify_claimant(claim, name)
     return claim
 
 

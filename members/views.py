@@ -54,6 +54,7 @@ def dashboard(request):
     )
     claims = Claim.objects.filter(claimant=user).select_related("condition", "membership__person")
     context = {
+        "notifications": user.notifications.all()[:10],
         "memberships": memberships,
         "wallet": wallet_for(user),
         "charges": charges,

@@ -1,0 +1,38 @@
+"""The claimant is told in-app at once, and by email through a real Celery worker after commit."""
+
+import pytest
+
+from claims import workflow
+from claims.models import Notification
+from tests.claims.test_workflow import draft, staff
+from tests.conftest import wait_for
+
+
+@pytest.fixture
+def mail_dir(tmp_path, worker_env):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    # django-environ drops one leading slash of the path: four slashes give an absolute one
+    worker_env["EMAIL_URL"] = f"filemail:///{folder}"
+    return folder
+
+
+def test_state_changes_reach_the_claimant_in_app_and_by_email(mail_dir, celery_worker_process):
+    celery_worker_process()
+    investigator = staff("inv", "investigators")
+    claim = draft()
+    claim.claimant.email = "claimant@example.org"
+    claim.claimant.save()
+    claim = workflow.transition(claim, "submit", claim.claimant)
+    assert not Notification.objects.exists()  # their own action: nothing to tell
+    workflow.transition(claim, "assign", investigator)
+
+    note = Notification.objects.get(recipient=claim.claimant)
+    assert f"Claim #{claim.pk}" in note.text and "Investigating" in note.text
+    wait_for(lambda: list(mail_dir.iterdir()), timeout=30, message="the email file")
+    wait_for(
+        lambda: Notification.objects.filter(pk=note.pk, emailed_at__isnull=False).exists(),
+        message="the notification marked as emailed",
+    )
+    sent = "".join(p.read_text() for p in mail_dir.iterdir())
+    assert "claimant@example.org" in sent and f"Claim #{claim.pk}" in sent
