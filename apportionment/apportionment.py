@@ -21,7 +21,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, BatchClaim, Chunk
+from apportionment.models import Batch, BatchClaim, Charge, Chunk
 from claims import evidence_log
 from claims.models import Claim
 from ledger.models import Account
@@ -687,6 +687,37 @@ def pay_out(batch: Batch):
     batch.status = Batch.Status.PAID_OUT
     batch.paid_out_at = timezone.now()
     batch.save()
+
+
+def refund_membership_charges(membership: Membership) -> int:
+    """Give back every share a membership paid, and settle what it still owes, from the sponsor.
+
+    For a membership that ended in its observation period (SPEC 3): the pool has already paid
+    those shares out to claimants, so the sponsor funds the refund; unpaid shares of published
+    batches are paid by the sponsor too, so every batch still balances. Returns the refund.
+    """
+    from ledger.services import wallet_for
+
+    charges = Charge.objects.filter(membership=membership)
+    paid = charges.filter(paid_at__isnull=False).aggregate(total=Sum("amount_cents"))["total"]
+    sponsor = system_account(Account.Kind.SPONSOR)
+    if paid:
+        post(
+            "refund",
+            [(sponsor, -paid), (wallet_for(membership.person.account), paid)],
+            memo=f"refund of the shares paid by membership {membership.pk} (ended in waiting)",
+        )
+    unpaid = charges.filter(paid_at__isnull=True)
+    owed = unpaid.aggregate(total=Sum("amount_cents"))["total"]
+    txn_id = None
+    if owed:
+        txn_id = post(
+            "waiver",
+            [(sponsor, -owed), (system_account(Account.Kind.POOL_RESERVE, membership.pool), owed)],
+            memo=f"shares owed by membership {membership.pk} (ended in waiting), paid by sponsor",
+        ).pk
+    unpaid.update(paid_at=timezone.now(), ledger_txn_id=txn_id)
+    return paid or 0
 
 
 # --- Daily retry and lapse ---------------------------------------------------------------------

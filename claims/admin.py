@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -106,9 +107,16 @@ class ClaimAdmin(admin.ModelAdmin):
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
         claim = get_object_or_404(Claim, pk=pk)
+        details = {}
+        if request.POST.get("first_diagnosed_on"):
+            details["first_diagnosed_on"] = parse_date(request.POST["first_diagnosed_on"])
         try:
             workflow.transition(
-                claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
+                claim,
+                request.POST.get("action", ""),
+                request.user,
+                request.POST.get("note", ""),
+                **details,
             )
         except (ValidationError, PermissionDenied) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

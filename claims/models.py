@@ -59,6 +59,8 @@ class Claim(models.Model):
         related_name="claims_adjudicated",
     )
     investigation_report = models.TextField(blank=True)
+    # Set when an investigator confirms an illness was first diagnosed in the observation period.
+    first_diagnosed_on = models.DateField(null=True, blank=True)
     payout_cents = models.BigIntegerField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -8,20 +8,33 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from claims import services, workflow
 from claims.forms import ClaimForm
 from claims.models import Claim, Evidence
 
 NEXT_STEP = {
-    Claim.Status.DRAFT: _("Finish the claim and submit it."),
-    Claim.Status.SUBMITTED: _("An investigator will take the claim."),
-    Claim.Status.INVESTIGATING: _("The investigator is checking the evidence."),
-    Claim.Status.NEEDS_INFO: _("Answer the investigator's question, then resubmit."),
-    Claim.Status.INVESTIGATED: _("An adjudicator will decide."),
-    Claim.Status.PUBLIC_NOTICE: _("The case is on the public notice board; members may object."),
-    Claim.Status.APPROVED: _("Approved: the payout comes with the next batch."),
+    Claim.Status.DRAFT: gettext_lazy("Finish the claim and submit it."),
+    Claim.Status.SUBMITTED: gettext_lazy("An investigator will take the claim."),
+    Claim.Status.INVESTIGATING: gettext_lazy("The investigator is checking the evidence."),
+    Claim.Status.NEEDS_INFO: gettext_lazy("Answer the investigator's question, then resubmit."),
+    Claim.Status.INVESTIGATED: gettext_lazy("An adjudicator will decide."),
+    Claim.Status.PUBLIC_NOTICE: gettext_lazy(
+        "The case is on the public notice board; members may object."
+    ),
+    Claim.Status.APPROVED: gettext_lazy("Approved: the payout comes with the next batch."),
 }
+
+
+def next_step(claim: Claim) -> str:
+    if claim.status == Claim.Status.REJECTED and claim.first_diagnosed_on:
+        return _(
+            "An investigator confirmed that the illness was first diagnosed on %(day)s, in the "
+            "observation period, which is not covered. This membership has ended and the shares "
+            "it paid were refunded to your wallet."
+        ) % {"day": claim.first_diagnosed_on}
+    return NEXT_STEP.get(claim.status, "")
 
 
 @login_required
@@ -69,7 +82,7 @@ def claim_detail(request, pk):
         "claim": claim,
         "events": claim.events.select_related("actor"),
         "evidence": claim.evidence.all(),
-        "next_step": NEXT_STEP.get(claim.status, ""),
+        "next_step": next_step(claim),
         "actions": workflow.allowed_actions(claim, request.user),
     }
     return render(request, "claims/detail.html", context)

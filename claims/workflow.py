@@ -40,6 +40,11 @@ TRANSITIONS = {
     "resubmit": Transition((S.NEEDS_INFO,), S.INVESTIGATING, CLAIMANT),
     "approve": Transition((S.INVESTIGATED,), S.PUBLIC_NOTICE, ADJUDICATOR),
     "reject": Transition((S.INVESTIGATED,), S.REJECTED, ADJUDICATOR, note_required=True),
+    # The investigator confirms the illness was first diagnosed in the observation period: the
+    # claim is refused and the membership ends (SPEC 3). Needs `first_diagnosed_on`.
+    "end_in_waiting": Transition(
+        (S.INVESTIGATING, S.INVESTIGATED), S.REJECTED, INVESTIGATOR, note_required=True
+    ),
     "withdraw": Transition((S.SUBMITTED, S.NEEDS_INFO), S.WITHDRAWN, CLAIMANT),
     "close_notice": Transition((S.PUBLIC_NOTICE,), S.APPROVED, SYSTEM),
     "object": Transition((S.PUBLIC_NOTICE,), S.PANEL_REVIEW, SYSTEM),
@@ -78,15 +83,19 @@ def check_actor(claim: Claim, user, name: str, transition: Transition):
         raise PermissionDenied(_("This needs the %(role)s role.") % {"role": transition.role})
     if claim.claimant_id == user.pk:
         raise PermissionDenied(_("Staff never work on a claim of their own account or family."))
-    if name in ("report", "request_info") and claim.investigator_id not in (None, user.pk):
+    assigned_elsewhere = claim.investigator_id not in (None, user.pk)
+    if name in ("report", "request_info", "end_in_waiting") and assigned_elsewhere:
         raise PermissionDenied(_("This claim is assigned to another investigator."))
     if transition.role == ADJUDICATOR and claim.investigator_id == user.pk:
         raise PermissionDenied(_("Four eyes: the investigator of a claim cannot also decide it."))
 
 
 @transaction.atomic
-def transition(claim: Claim, name: str, user=None, note: str = "") -> Claim:
-    """Run one transition of TRANSITIONS on the claim, or raise with a clear reason."""
+def transition(claim: Claim, name: str, user=None, note: str = "", **details) -> Claim:
+    """Run one transition of TRANSITIONS on the claim, or raise with a clear reason.
+
+    `details` carries what a transition needs beyond a note (end_in_waiting: first_diagnosed_on).
+    """
     rule = TRANSITIONS[name]
     claim = (
         Claim.objects.select_for_update()
@@ -105,7 +114,7 @@ def transition(claim: Claim, name: str, user=None, note: str = "") -> Claim:
         raise ValidationError(_("Please write a note: it is required here."), code="note")
     source = claim.status
     now = timezone.now()
-    APPLY.get(name, lambda *args: None)(claim, user, note, now)
+    APPLY.get(name, lambda *args, **kwargs: None)(claim, user, note, now, **details)
     claim.status = rule.target
     claim.save()
     ClaimEvent.objects.create(
@@ -120,7 +129,7 @@ def transition(claim: Claim, name: str, user=None, note: str = "") -> Claim:
     return claim
 
 
-def _submit(claim, user, note, now):
+def _submit(claim, user, note, now, **details):
     from claims.services import submission_problems
 
     problems = submission_problems(claim)
@@ -129,15 +138,15 @@ def _submit(claim, user, note, now):
     claim.submitted_at = now
 
 
-def _assign(claim, user, note, now):
+def _assign(claim, user, note, now, **details):
     claim.investigator = user
 
 
-def _report(claim, user, note, now):
+def _report(claim, user, note, now, **details):
     claim.investigation_report = note
 
 
-def _approve(claim, user, note, now):
+def _approve(claim, user, note, now, **details):
     person = claim.membership.person
     payout = claim.pool.payout_for_age(person.age_on(claim.diagnosis_date))
     if payout is None:
@@ -147,11 +156,33 @@ def _approve(claim, user, note, now):
     claim.notice_ends_at = now + dt.timedelta(days=claim.pool.notice_days)
 
 
-def _reject(claim, user, note, now):
+def _reject(claim, user, note, now, **details):
     claim.adjudicator = user
 
 
-def _approved(claim, user, note, now):
+def _end_in_waiting(claim, user, note, now, first_diagnosed_on=None, **details):
+    from members.services import end_in_waiting
+
+    membership = claim.membership
+    if claim.cause != Claim.Cause.ILLNESS:
+        raise ValidationError(_("Accidents are covered from the first day."))
+    if first_diagnosed_on is None:
+        raise ValidationError(_("Please give the date the illness was first diagnosed."))
+    if not membership.joined_at.date() <= first_diagnosed_on < membership.waiting_ends_on:
+        raise ValidationError(
+            _("%(day)s is not in this membership's observation period (%(start)s to %(end)s).")
+            % {
+                "day": first_diagnosed_on,
+                "start": membership.joined_at.date(),
+                "end": membership.waiting_ends_on,
+            }
+        )
+    claim.first_diagnosed_on = first_diagnosed_on
+    end_in_waiting(membership, user, f"claim {claim.pk}: illness first diagnosed on "
+                   f"{first_diagnosed_on}, in the observation period")
+
+
+def _approved(claim, user, note, now, **details):
     claim.approved_at = now
 
 
@@ -161,6 +192,7 @@ APPLY = {
     "report": _report,
     "approve": _approve,
     "reject": _reject,
+    "end_in_waiting": _end_in_waiting,
     "close_notice": _approved,
     "panel_approve": _approved,
 }

@@ -21,8 +21,8 @@ S = Membership.Status
 # engine make theirs set-based, in members.bulk).
 TRANSITIONS = {
     S.WAITING: {S.ACTIVE, S.WITHDRAWN, S.ENDED_IN_WAITING, S.EXPIRED, S.SUSPENDED, S.PAID_OUT},
-    S.ACTIVE: {S.SUSPENDED, S.WITHDRAWN, S.EXPIRED, S.PAID_OUT},
-    S.SUSPENDED: {S.ACTIVE, S.LAPSED, S.WITHDRAWN, S.EXPIRED},
+    S.ACTIVE: {S.SUSPENDED, S.WITHDRAWN, S.EXPIRED, S.PAID_OUT, S.ENDED_IN_WAITING},
+    S.SUSPENDED: {S.ACTIVE, S.LAPSED, S.WITHDRAWN, S.EXPIRED, S.ENDED_IN_WAITING},
 }
 MAX_TOP_UP_CENTS = 100_000_00
 
@@ -198,6 +198,17 @@ def withdraw_membership(membership: Membership, actor) -> Membership:
     if membership.person.account_id != actor.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
     return change_membership_status(membership, S.WITHDRAWN, "withdrawn by the member", actor)
+
+
+def end_in_waiting(membership: Membership, actor, cause: str) -> Membership:
+    """An illness first diagnosed in the observation period was never covered (SPEC 3): the
+    membership ends, the shares it paid are refunded and the person may not rejoin the pool.
+    Called by the claim workflow once an investigator confirms the date."""
+    from apportionment.apportionment import refund_membership_charges
+
+    membership = change_membership_status(membership, S.ENDED_IN_WAITING, cause, actor)
+    refund_membership_charges(membership)
+    return membership
 
 
 def top_up_wallet(user, amount_cents: int, provider: PaymentProvider | None = None) -> Account:
