@@ -5,9 +5,15 @@ from claims.models import Claim
 from members.models import Membership
 from pools.models import Condition
 
+EVIDENCE_LABEL = _("Evidence (PDF, JPEG or PNG, at most 10 MB)")
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=EVIDENCE_LABEL)
+
 
 class ClaimForm(forms.ModelForm):
-    file = forms.FileField(required=False, label=_("Evidence (PDF, JPEG or PNG, at most 10 MB)"))
+    file = forms.FileField(required=False, label=EVIDENCE_LABEL)
 
     class Meta:
         model = Claim
@@ -31,3 +37,11 @@ class ClaimForm(forms.ModelForm):
         self.fields["condition"].queryset = Condition.objects.filter(
             pools__memberships__in=memberships
         ).distinct()
+
+
+class DraftForm(ClaimForm):
+    """A saved draft's details; files are added with EvidenceForm."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["file"]

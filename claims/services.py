@@ -32,6 +32,33 @@ def create_draft(user, membership: Membership, **fields) -> Claim:
     )
 
 
+# While these, the claimant may still add evidence (staff may add it at any time).
+CLAIMANT_UPLOAD_STATUSES = (
+    Claim.Status.DRAFT,
+    Claim.Status.SUBMITTED,
+    Claim.Status.INVESTIGATING,
+    Claim.Status.NEEDS_INFO,
+)
+
+
+def update_draft(claim: Claim, user, **fields) -> Claim:
+    """A saved draft is finished later: its details may change until it is submitted."""
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        if claim.claimant_id != user.pk:
+            raise ValidationError(_("This claim is not yours."), code="not_yours")
+        if claim.status != Claim.Status.DRAFT:
+            raise ValidationError(_("Only a draft can be changed."), code="not_draft")
+        membership = fields.get("membership", claim.membership)
+        if membership.person.account_id != user.pk:
+            raise ValidationError(_("This membership is not yours."), code="not_yours")
+        for name, value in fields.items():
+            setattr(claim, name, value)
+        claim.pool = membership.pool
+        claim.save()
+    return claim
+
+
 def submission_problems(claim: Claim) -> list[str]:
     """Every reason the claim cannot be submitted, in words a member understands."""
     problems = []
@@ -68,6 +95,11 @@ def safe_name(name: str) -> str:
 
 def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
     """Store a PDF/JPEG/PNG of at most 10 MB, its type checked by content; else store nothing."""
+    if claim.claimant_id == user.pk and claim.status not in CLAIMANT_UPLOAD_STATUSES:
+        raise ValidationError(
+            _("Evidence can be added only while the claim is prepared or investigated."),
+            code="closed",
+        )
     if uploaded.size > MAX_EVIDENCE_BYTES:
         raise ValidationError(_("A file may be at most 10 MB."), code="too_large")
     data = uploaded.read(MAX_EVIDENCE_BYTES + 1)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims import services, workflow
-from claims.forms import ClaimForm
+from claims.forms import ClaimForm, DraftForm, EvidenceForm
 from claims.models import Claim, Evidence
 
 NEXT_STEP = {
@@ -65,27 +65,75 @@ def claim_new(request):
 
 @login_required
 def claim_detail(request, pk):
+    """The claimant's page: timeline, next step, actions; a draft is edited and files added."""
     claim = get_object_or_404(
         Claim.objects.select_related("condition", "membership__person", "pool"),
         pk=pk,
         claimant=request.user,
     )
+    is_draft = claim.status == Claim.Status.DRAFT
+    edit_form = DraftForm(
+        request.POST if request.POST.get("form") == "edit" else None,
+        instance=claim,
+        account=request.user,
+    )
+    upload_form = EvidenceForm(
+        request.POST if request.POST.get("form") == "upload" else None, request.FILES or None
+    )
     if request.method == "POST":
-        try:
-            workflow.transition(
-                claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
-            )
-        except (ValidationError, KeyError) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [_("Unknown action.")])))
-        return redirect("claim-detail", claim.pk)
+        done = {
+            "edit": lambda: _save_draft(request, claim, edit_form),
+            "upload": lambda: _upload(request, claim, upload_form),
+        }.get(request.POST.get("form"), lambda: _transition(request, claim))()
+        if done:
+            return redirect("claim-detail", claim.pk)
     context = {
         "claim": claim,
         "events": claim.events.select_related("actor"),
         "evidence": claim.evidence.all(),
         "next_step": next_step(claim),
         "actions": workflow.allowed_actions(claim, request.user),
+        "edit_form": edit_form if is_draft else None,
+        "upload_form": upload_form
+        if claim.status in services.CLAIMANT_UPLOAD_STATUSES or upload_form.errors
+        else None,
     }
     return render(request, "claims/detail.html", context)
+
+
+def _transition(request, claim) -> bool:
+    try:
+        workflow.transition(
+            claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
+        )
+    except (ValidationError, KeyError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [_("Unknown action.")])))
+    return True
+
+
+def _save_draft(request, claim, form) -> bool:
+    if not form.is_valid():
+        return False
+    fields = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+    try:
+        services.update_draft(claim, request.user, **fields)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    messages.success(request, _("The draft was saved."))
+    return True
+
+
+def _upload(request, claim, form) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        services.upload_evidence(claim, request.user, form.cleaned_data["file"])
+    except ValidationError as exc:
+        form.add_error("file", exc)
+        return False
+    messages.success(request, _("The file was added to the claim."))
+    return True
 
 
 @login_required

@@ -1,0 +1,77 @@
+"""The claimant's page: a draft finished later, files added while the claim is reviewed."""
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from claims import workflow
+from claims.models import Claim
+from tests.claims.test_evidence import PDF
+from tests.claims.test_workflow import draft, people  # noqa: F401 (fixture)
+
+
+def form_data(claim, **changes):
+    return {
+        "form": "edit",
+        "membership": claim.membership_id,
+        "condition": claim.condition_id,
+        "cause": claim.cause,
+        "diagnosis_date": claim.diagnosis_date.isoformat(),
+        "hospital": claim.hospital,
+        "province": claim.province,
+        "description": claim.description,
+        **changes,
+    }
+
+
+def test_a_draft_is_edited_later_then_submitted(client, people):  # noqa: F811
+    claim = draft()
+    client.force_login(claim.claimant)
+    url = reverse("claim-detail", args=[claim.pk])
+    assert 'id="draft"' in client.get(url).content.decode()
+
+    day = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    response = client.post(url, form_data(claim, hospital="Second Hospital", diagnosis_date=day))
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.hospital == "Second Hospital" and claim.diagnosis_date.isoformat() == day
+
+    bad = client.post(url, form_data(claim, diagnosis_date="not a date"))
+    assert bad.status_code == 200 and "Enter a valid date" in bad.content.decode()
+
+    client.post(url, {"form": "transition", "action": "submit"})
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+    client.post(url, form_data(claim, hospital="Changed after submit"))
+    claim.refresh_from_db()
+    assert claim.hospital == "Second Hospital"
+    assert 'id="draft"' not in client.get(url).content.decode()
+
+
+def test_files_are_added_while_reviewed_and_refused_once_decided(client, people):  # noqa: F811
+    claim = draft()
+    claim = workflow.transition(claim, "submit", claim.claimant)
+    client.force_login(claim.claimant)
+    url = reverse("claim-detail", args=[claim.pk])
+    workflow.transition(claim, "assign", people["inv"])
+    claim = workflow.transition(claim, "request_info", people["inv"], "Please send the scan.")
+    page = client.get(url).content.decode()
+    assert "Please send the scan." in page and 'id="upload"' in page
+
+    wrong = SimpleUploadedFile("scan.pdf", b"not a pdf at all")
+    response = client.post(url, {"form": "upload", "file": wrong})
+    assert response.status_code == 200 and "Only PDF, JPEG and PNG" in response.content.decode()
+    assert claim.evidence.count() == 0
+
+    response = client.post(url, {"form": "upload", "file": SimpleUploadedFile("scan.pdf", PDF)})
+    assert response.status_code == 302 and claim.evidence.count() == 1
+
+    claim = workflow.transition(claim, "resubmit", claim.claimant)
+    claim = workflow.transition(claim, "report", people["inv"], "ok")
+    workflow.transition(claim, "reject", people["adj"], "Not covered.")
+    assert 'id="upload"' not in client.get(url).content.decode()
+    late = client.post(url, {"form": "upload", "file": SimpleUploadedFile("late.pdf", PDF)})
+    assert "only while the claim is prepared or investigated" in late.content.decode()
+    assert claim.evidence.count() == 1
