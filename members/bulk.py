@@ -7,38 +7,60 @@ change is written in the same transaction as the change itself.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from members.models import Membership
+from members.models import Membership, MembershipStatusChange
 
 
 @transaction.atomic
 def bulk_change_status(
-    where_sql: str, params: dict, to_status: str, cause: str, extra_set: str = ""
+    where_sql: str,
+    params: dict,
+    to_status: str,
+    cause: str,
+    extra_set: str = "",
+    from_status: str | None = None,
 ) -> int:
     """Move every membership matching `where_sql` (over alias m) to `to_status`.
 
-    `where_sql` must select memberships whose status differs from `to_status`; the history
-    rows are inserted first, from the same predicate, then the rows are updated.
+    With `from_status` (the predicate selects only that status) it is one statement, an
+    UPDATE … RETURNING feeding the history INSERT; otherwise the history rows are inserted
+    first from the same predicate (to keep each row's old status), then the rows updated.
     """
     now = timezone.now()
-    params = {**params, "to_status": to_status, "cause": cause[:200], "now": now}
+    if to_status not in Membership.OPEN_STATUSES:
+        extra_set += ", ended_at = %(now)s"
+    params = {
+        **params,
+        "to_status": to_status,
+        "from_status": from_status,
+        "cause": cause[:200],
+        "now": now,
+    }
     table = Membership._meta.db_table
+    history = MembershipStatusChange._meta.db_table
+    update = f"""
+        UPDATE {table} AS m
+        SET status = %(to_status)s, status_changed_at = %(now)s {extra_set}
+        WHERE m.status <> %(to_status)s AND ({where_sql})
+    """
     with connection.cursor() as cursor:
+        if from_status:
+            cursor.execute(
+                f"""
+                WITH moved AS ({update} AND m.status = %(from_status)s RETURNING m.id)
+                INSERT INTO {history} (membership_id, from_status, to_status, cause, actor_id, at)
+                SELECT id, %(from_status)s, %(to_status)s, %(cause)s, NULL, %(now)s FROM moved
+                """,
+                params,
+            )
+            return cursor.rowcount
         cursor.execute(
             f"""
-            INSERT INTO members_membershipstatuschange
-                (membership_id, from_status, to_status, cause, actor_id, at)
+            INSERT INTO {history} (membership_id, from_status, to_status, cause, actor_id, at)
             SELECT m.id, m.status, %(to_status)s, %(cause)s, NULL, %(now)s
             FROM {table} m
             WHERE m.status <> %(to_status)s AND ({where_sql})
             """,
             params,
         )
-        cursor.execute(
-            f"""
-            UPDATE {table} AS m
-            SET status = %(to_status)s, status_changed_at = %(now)s {extra_set}
-            WHERE m.status <> %(to_status)s AND ({where_sql})
-            """,
-            params,
-        )
+        cursor.execute(update, params)
         return cursor.rowcount

@@ -124,7 +124,7 @@ def seed(ctx):
                 status_changed_at=now,
                 active_since=waiting_ends if status != "waiting" else None,
                 suspended_since=now.date() if status == "suspended" else None,
-                ended_at=now if status == "withdrawn" else None,
+                ended_at=None if status in Membership.OPEN_STATUSES else now,
             )
             MembershipStatusChange.objects.create(
                 membership=membership,

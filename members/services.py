@@ -247,6 +247,7 @@ def daily_status_sweep(today: dt.date) -> dict:
         S.ACTIVE,
         "observation period ended",
         extra_set=", active_since = waiting_ends_on",
+        from_status=S.WAITING,
     )
     expired = 0
     for pool in Pool.objects.all():
@@ -258,6 +259,5 @@ def daily_status_sweep(today: dt.date) -> dict:
             {"pool": pool.pk, "born": born_on_or_before},
             S.EXPIRED,
             "reached the pool's exit age",
-            extra_set=", ended_at = %(now)s",
         )
     return {"activated": activated, "expired": expired}

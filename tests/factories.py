@@ -85,3 +85,6 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     )
     active_since = factory.LazyAttribute(lambda m: m.waiting_ends_on)
     status_changed_at = factory.LazyFunction(timezone.now)
+    ended_at = factory.LazyAttribute(
+        lambda m: None if m.status in Membership.OPEN_STATUSES else timezone.now()
+    )

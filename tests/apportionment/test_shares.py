@@ -100,6 +100,7 @@ def test_no_participants_gives_an_empty_batch_and_keeps_the_claims(pool):
     claim = approved_claim(pool, 5_000)
     claim.membership.status = "withdrawn"
     claim.membership.status_changed_at = timezone.now() - dt.timedelta(days=30)
+    claim.membership.ended_at = claim.membership.status_changed_at
     claim.membership.save()
     batch = apportionment.start_batch(pool)
     assert batch.status == Batch.Status.EMPTY and "nobody to charge" in batch.message
@@ -119,7 +120,7 @@ def test_participants_are_those_of_the_cutoff(pool):
         membership=leaver, from_status="active", to_status="withdrawn", cause="t", at=timezone.now()
     )
     pool.memberships.filter(pk=leaver.pk).update(
-        status="withdrawn", status_changed_at=timezone.now()
+        status="withdrawn", status_changed_at=timezone.now(), ended_at=timezone.now()
     )
     late = bulk_members(pool, 1)
     pool.memberships.filter(person__account=late).update(joined_at=timezone.now())

@@ -82,7 +82,9 @@ def test_refusals_for_declaration_rules_duplicates_and_ended_in_waiting():
     with pytest.raises(ValidationError, match="already registered") as excinfo:
         enroll(UserFactory(), pool, details=details(years_ago(30)))
     assert excinfo.value.code == "duplicate_id"
-    Membership.objects.filter(pk=membership.pk).update(status="ended_in_waiting")
+    Membership.objects.filter(pk=membership.pk).update(
+        status="ended_in_waiting", ended_at=timezone.now()
+    )
     with pytest.raises(ValidationError, match="may not rejoin"):
         enroll(account, pool, person=membership.person)
 

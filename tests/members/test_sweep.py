@@ -57,3 +57,21 @@ def test_exit_age_birthday_boundaries():
 def test_birthday_of_a_leap_day_baby():
     assert birthday(dt.date(2000, 2, 29), 1) == dt.date(2001, 3, 1)
     assert birthday(dt.date(2000, 2, 29), 4) == dt.date(2004, 2, 29)
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_memberships_and_ties_ended_at_to_the_status():
+    """The lean tables lean on these two rules (migration 0005)."""
+    from django.db import IntegrityError, ProgrammingError, connection, transaction
+
+    membership = waiting(PoolFactory(), DAY)
+    daily_status_sweep(DAY)
+    change = membership.status_changes.get()
+    assert (change.from_status, change.to_status, change.actor) == ("waiting", "active", None)
+    with pytest.raises(ProgrammingError, match="never deleted"), transaction.atomic():
+        with connection.cursor() as cursor:  # beneath Django's own PROTECT
+            cursor.execute("DELETE FROM members_membership WHERE id = %s", [membership.pk])
+    with pytest.raises(IntegrityError, match="membership_ended_exactly_when_closed"):
+        with transaction.atomic():
+            Membership.objects.filter(pk=membership.pk).update(status="withdrawn")
+    assert Membership.objects.get(pk=membership.pk).status == "active"

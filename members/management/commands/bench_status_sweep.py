@@ -1,8 +1,9 @@
 """python manage.py bench_status_sweep --members 1000000   (PostgreSQL)
 
-Puts the benchmark pool's memberships back in their waiting period ending yesterday, then
-times the daily sweep that activates them all (one UPDATE plus one INSERT of history rows),
-and prints the process's peak RSS.
+Puts the benchmark pool's memberships back in their waiting period ending yesterday (and
+removes the history rows earlier runs wrote for them, so every run starts from the same state),
+then times the daily sweep that activates them (one UPDATE … RETURNING feeding the INSERT of
+history rows), and prints the process's peak RSS.
 """
 
 import datetime as dt
@@ -50,7 +51,13 @@ class Command(BaseCommand):
                 "WHERE pool_id = %s AND id %% %s = 0",
                 [today - dt.timedelta(days=1), pool.pk, every],
             )
+            cursor.execute(
+                "DELETE FROM members_membershipstatuschange WHERE membership_id IN "
+                "(SELECT id FROM members_membership WHERE pool_id = %s)",
+                [pool.pk],
+            )
             cursor.execute("VACUUM ANALYZE members_membership")
+            cursor.execute("VACUUM ANALYZE members_membershipstatuschange")
         before = rss_mb()
         started = time.perf_counter()
         result = daily_status_sweep(today)
