@@ -1,6 +1,5 @@
 """Open books (SPEC 7): Merkle roots of batches, members' proofs, anonymized cases, charts."""
 
-from django.db.models import Sum
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
@@ -82,10 +81,10 @@ def batch_cases(batch: Batch) -> list[dict]:
     return [anonymized_case(claim) for claim in claims]
 
 
-def year_to_date_share(pool, year: int) -> int:
-    """What one member of the pool paid this year, at most: the sum of the base shares,
-    plus the odd cent, cut by the annual cap."""
-    batches = Batch.objects.filter(
-        pool=pool, cap_year=year, status__in=Batch.PUBLIC_STATUSES
-    ).aggregate(total=Sum("base_share_cents"))
-    return min(batches["total"] or 0, pool.annual_cap_cents)
+def year_to_date_share(pool, public_batches, year: int) -> int:
+    """What one member of the pool paid this year, at most: the sum of the base shares of its
+    public batches (already loaded by the caller), cut by the annual cap."""
+    total = sum(
+        b.base_share_cents for b in public_batches if b.pool_id == pool.pk and b.cap_year == year
+    )
+    return min(total, pool.annual_cap_cents)

@@ -35,7 +35,7 @@ def index(request):
                 "members_chart": charts.line(
                     list(zip(labels, [b.participants for b in own], strict=True))
                 ),
-                "ytd": services.year_to_date_share(pool, year),
+                "ytd": services.year_to_date_share(pool, own, year),
                 "year": year,
             }
         )
