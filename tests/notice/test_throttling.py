@@ -29,4 +29,3 @@ def test_claim_creation_api_is_throttled(client):
     statuses = [client.post("/api/v1/claims/", {}).status_code for _ in range(3)]
     assert statuses == [400, 400, 429]
     assert client.get("/api/v1/claims/").status_code == 200
-
