@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from claims import workflow
 from claims.models import Claim, ClaimEvent, Evidence
 from mutualaid.admin_utils import ReadOnlyInline
+from notice import selectors as notice_selectors
+from notice import services as notice_services
+from notice.models import Panel
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -22,6 +25,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("mine", _("My assigned claims")),
             ("unassigned", _("Unassigned")),
             ("decide", _("Awaiting decision")),
+            ("panel", _("Panel could not decide")),
         ]
 
     def queryset(self, request, queryset):
@@ -33,6 +37,8 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.filter(status=Claim.Status.SUBMITTED)
         if self.value() == "decide":
             return queryset.filter(status=Claim.Status.INVESTIGATED)
+        if self.value() == "panel":
+            return queryset.filter(panels__status=Panel.Status.NEEDS_ADJUDICATOR)
         return queryset
 
 
@@ -93,13 +99,16 @@ class ClaimAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "claim_actions": workflow.allowed_actions(claim, request.user),
+            "panel_to_decide": notice_selectors.panel_to_adjudicate(claim, request.user),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.transition_view)
+        adjudicate = self.admin_site.admin_view(self.adjudicate_panel_view)
         return [
             path("<int:pk>/transition/", view, name="claims_claim_transition"),
+            path("<int:pk>/adjudicate-panel/", adjudicate, name="claims_claim_adjudicate_panel"),
             *super().get_urls(),
         ]
 
@@ -119,8 +128,24 @@ class ClaimAdmin(admin.ModelAdmin):
                 **details,
             )
         except (ValidationError, PermissionDenied) as exc:
-            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            self.message_user(request, text, messages.ERROR)
+            self.message_user(request, _error_text(exc), messages.ERROR)
         except KeyError:
             self.message_user(request, "Unknown action.", messages.ERROR)
         return redirect("admin:claims_claim_change", pk)
+
+    def adjudicate_panel_view(self, request, pk):
+        """An adjudicator decides a claim whose panel cast too few votes or tied."""
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        panel = get_object_or_404(Panel, claim_id=pk, status=Panel.Status.NEEDS_ADJUDICATOR)
+        try:
+            notice_services.adjudicate_panel(
+                panel, request.POST.get("outcome", ""), request.user, request.POST.get("note", "")
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+        return redirect("admin:claims_claim_change", pk)
+
+
+def _error_text(exc):
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

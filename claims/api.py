@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from claims import services, workflow
 from claims.models import Claim, Evidence
 from members.models import Membership
+from mutualaid import throttling
 from mutualaid.api import router
 from pools.models import Condition
 
@@ -58,6 +59,10 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ClaimSerializer
     queryset = Claim.objects.none()
+    throttle_scope = throttling.CREATE
+
+    def get_throttles(self):
+        return throttling.creation_throttles(self.action == "create")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

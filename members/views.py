@@ -12,6 +12,7 @@ from ledger.services import wallet_for
 from members import services
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
+from notice.selectors import jury_service
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -39,7 +40,8 @@ def signup(request):
 
 @login_required
 def dashboard(request):
-    """Everything a member has with us on one page: memberships, wallet, charges, claims."""
+    """Everything a member has with us on one page: memberships, wallet, charges, claims, jury
+    service."""
     user = request.user
     memberships = (
         Membership.objects.filter(person__account=user)
@@ -59,6 +61,7 @@ def dashboard(request):
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,
+        "jury": jury_service(user),
     }
     return render(request, "members/dashboard.html", context)
 

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from claims.models import Claim
+from mutualaid import throttling
 from notice import services
 from notice.board import anonymized, board_queryset
 from notice.models import Objection
@@ -52,6 +53,10 @@ class ClaimObjections(GenericAPIView):
     """GET: the claim's objections (reasons only, no names). POST: file one (active members)."""
 
     serializer_class = ObjectionSerializer
+    throttle_scope = throttling.CREATE
+
+    def get_throttles(self):
+        return throttling.creation_throttles(self.request.method == "POST")
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]

@@ -55,6 +55,16 @@ class JuryVolunteer(models.Model):
         return f"Jury volunteer {self.user_id}"
 
 
+class PanelQuerySet(models.QuerySet):
+    def with_vote_counts(self):
+        """Annotate seats (jurors drawn) and the approve and reject votes cast."""
+        return self.annotate(
+            seats=models.Count("jurors"),
+            approve=models.Count("jurors__vote", filter=Q(jurors__vote__choice="approve")),
+            reject=models.Count("jurors__vote", filter=Q(jurors__vote__choice="reject")),
+        )
+
+
 class Panel(models.Model):
     class Status(models.TextChoices):
         VOTING = "voting", _("Voting")
@@ -72,6 +82,8 @@ class Panel(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.VOTING)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
 
+    objects = PanelQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -83,6 +95,9 @@ class Panel(models.Model):
 
     def __str__(self):
         return f"Panel #{self.pk} for claim {self.claim_id}"
+
+    def accepts_votes(self, now):
+        return self.status == self.Status.VOTING and now <= self.deadline
 
 
 class Juror(models.Model):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Claim
+from claims.notifications import notify
 from members.models import Membership, Person
 from notice import claim_transitions, evidence
 from notice.models import MIN_REASON, Appeal, Juror, JuryVolunteer, Objection, Panel, Vote
@@ -51,48 +52,94 @@ def file_objection(claim, user, reason):
     return obj
 
 
+def _born_by(today, years):
+    """The latest birth date of someone at least `years` old today (29 February -> 28th)."""
+    day = 28 if (today.month, today.day) == (2, 29) else today.day
+    return today.replace(year=today.year - years, day=day)
+
+
+def juror_strata(claim, today=None):
+    """The claim's eligible jurors as two id-sorted strata: its own pool first, then the rest.
+
+    Eligible (SPEC 4): an account that volunteered and accepted the jury rules, whose own person
+    (the account holder, not a family member) is 18 or older and holds a membership `active`
+    for at least 30 days, and that is not the claimant's account.
+
+    "Stratified by pool" is read as: the members who share a claim's cost judge it first. Seats
+    go to volunteers with such a membership in the claim's pool; only when that stratum has
+    fewer volunteers than seats are the remaining seats drawn from the eligible volunteers of
+    the other pools. draw() takes the strata in this order.
+    """
+    today = today or timezone.localdate()
+    rows = (
+        Membership.objects.filter(
+            status=Membership.Status.ACTIVE,
+            active_since__lte=today - datetime.timedelta(days=ACTIVE_DAYS),
+            person__relationship=Person.Relationship.SELF,
+            person__birth_date__lte=_born_by(today, MIN_AGE),
+            person__account__jury_volunteer__accepted_rules_at__isnull=False,
+        )
+        .exclude(person__account=claim.claimant_id)
+        .values_list("person__account", "pool_id")
+        .distinct()
+    )
+    own_pool, everyone = set(), set()
+    for account_id, pool_id in rows:
+        everyone.add(account_id)
+        if pool_id == claim.pool_id:
+            own_pool.add(account_id)
+    return sorted(own_pool), sorted(everyone - own_pool)
+
+
 def eligible_juror_ids(claim, today=None):
     """Account ids eligible for the claim's panel, ordered by id."""
-    today = today or timezone.localdate()
-    adult_born_by = (
-        today.replace(year=today.year - MIN_AGE)
-        if not (today.month == 2 and today.day == 29)
-        else today.replace(year=today.year - MIN_AGE, day=28)
-    )
-    active_accounts = Membership.objects.filter(
-        status=Membership.Status.ACTIVE,
-        active_since__lte=today - datetime.timedelta(days=ACTIVE_DAYS),
-    ).values("person__account")
-    adults = Person.objects.filter(
-        relationship=Person.Relationship.SELF, birth_date__lte=adult_born_by
-    ).values("account")
-    return list(
-        JuryVolunteer.objects.filter(
-            accepted_rules_at__isnull=False,
-            user_id__in=active_accounts,
-        )
-        .filter(user_id__in=adults)
-        .exclude(user_id=claim.claimant_id)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
+    return sorted(id_ for stratum in juror_strata(claim, today) for id_ in stratum)
 
 
-def draw(candidate_ids, seed, k=PANEL_SIZE):
-    """Reproducible draw: random.Random(seed).sample over the id-sorted candidates."""
-    ids = sorted(candidate_ids)
-    return sorted(random.Random(seed).sample(ids, min(k, len(ids))))
+def draw(strata, seed, k=PANEL_SIZE):
+    """Reproducible stratified draw: one random.Random(seed) samples each id-sorted stratum in
+    turn until k seats are filled. The same strata and seed always give the same jurors."""
+    rng = random.Random(seed)
+    chosen = []
+    for stratum in strata:
+        ids = sorted(stratum)
+        chosen += rng.sample(ids, min(k - len(chosen), len(ids)))
+    return sorted(chosen)
 
 
 def draw_panel(claim, seed=None, now=None):
+    """Draw a claim's panel from juror_strata() with a stored seed; invite each juror in-app and,
+    after commit, by email."""
     now = now or timezone.now()
     seed = secrets.randbits(62) if seed is None else seed
-    chosen = draw(eligible_juror_ids(claim, now.date()), seed)
-    panel = Panel.objects.create(
-        claim=claim, seed=seed, drawn_at=now, deadline=now + datetime.timedelta(days=VOTE_DAYS)
-    )
-    Juror.objects.bulk_create([Juror(panel=panel, user_id=u) for u in chosen])
-    evidence.record("panel_draw", {"claim": claim.pk, "panel": panel.pk, "seed": seed})
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        if claim.status != Claim.Status.PANEL_REVIEW:
+            raise ValidationError(_("Only a claim in panel review gets a panel."))
+        if Panel.objects.filter(claim=claim, status=Panel.Status.VOTING).exists():
+            raise ValidationError(_("This claim already has a panel voting."))
+        strata = juror_strata(claim, now.date())
+        chosen = draw(strata, seed)
+        panel = Panel.objects.create(
+            claim=claim, seed=seed, drawn_at=now, deadline=now + datetime.timedelta(days=VOTE_DAYS)
+        )
+        Juror.objects.bulk_create([Juror(panel=panel, user_id=u) for u in chosen])
+        evidence.record(
+            "panel_draw",
+            {
+                "claim": claim.pk,
+                "panel": panel.pk,
+                "seed": seed,
+                "candidates": [len(stratum) for stratum in strata],
+                "jurors": chosen,
+            },
+        )
+        text = _(
+            "You were drawn for the panel on case #%(id)s. Please read the case and vote by "
+            "%(deadline)s."
+        ) % {"id": claim.pk, "deadline": f"{timezone.localtime(panel.deadline):%Y-%m-%d %H:%M %Z}"}
+        for user_id in chosen:
+            notify(user_id, text)
     return panel
 
 
@@ -134,7 +181,31 @@ def appeal(claim, user, reason, rejected_at, now=None):
         return draw_panel(claim, now=now)
 
 
+def volunteer_for_panels(user, rules_accepted):
+    """The member volunteers for panels, having read and accepted the jury rules. Idempotent."""
+    if not rules_accepted:
+        raise ValidationError(_("Please read and accept the jury rules."), code="rules")
+    with transaction.atomic():
+        volunteer, _created = JuryVolunteer.objects.select_for_update().get_or_create(user=user)
+        if volunteer.accepted_rules_at is None:
+            volunteer.accepted_rules_at = timezone.now()
+            volunteer.save(update_fields=["accepted_rules_at"])
+    return volunteer
+
+
+def withdraw_from_panels(user):
+    """No more draws for this member; panels they already sit on stay theirs. Idempotent."""
+    with transaction.atomic():
+        volunteer = JuryVolunteer.objects.select_for_update().filter(user=user).first()
+        if volunteer is not None and volunteer.accepted_rules_at is not None:
+            volunteer.accepted_rules_at = None
+            volunteer.save(update_fields=["accepted_rules_at"])
+    return volunteer
+
+
 def cast_vote(panel, user, choice, reason, now=None):
+    """A juror's one vote, with a reason that is published without their name. The last juror's
+    vote closes the panel at once."""
     now = now or timezone.now()
     if not (reason or "").strip():
         raise ValidationError(_("A reason is required."))
@@ -142,8 +213,12 @@ def cast_vote(panel, user, choice, reason, now=None):
         raise ValidationError(_("Choose approve or reject."))
     with transaction.atomic():
         panel = Panel.objects.select_for_update().get(pk=panel.pk)
-        if panel.status != Panel.Status.VOTING or now > panel.deadline:
-            raise ValidationError(_("Voting on this panel has closed."))
+        if not panel.accepts_votes(now):
+            raise ValidationError(
+                _("Voting on this panel closed at %(deadline)s: your vote was not recorded.")
+                % {"deadline": f"{timezone.localtime(panel.deadline):%Y-%m-%d %H:%M %Z}"},
+                code="closed",
+            )
         juror = Juror.objects.filter(panel=panel, user=user).first()
         if juror is None:
             raise ValidationError(_("You are not a juror on this panel."))
@@ -151,6 +226,7 @@ def cast_vote(panel, user, choice, reason, now=None):
             raise ValidationError(_("You have already voted."))
         vote = Vote.objects.create(juror=juror, choice=choice, reason=reason.strip())
         evidence.record("vote", {"panel": panel.pk, "choice": choice, "reason": vote.reason})
+        _close_if_done(panel, now)
     return vote
 
 
@@ -161,6 +237,29 @@ def tally(approve, reject):
     return Panel.Outcome.APPROVE if approve > reject else Panel.Outcome.REJECT
 
 
+def _close_if_done(panel, now):
+    """Decide a locked voting panel once every juror voted or its deadline passed."""
+    counts = Panel.objects.with_vote_counts().values("seats", "approve", "reject").get(pk=panel.pk)
+    approve, reject = counts["approve"], counts["reject"]
+    if approve + reject < counts["seats"] and now <= panel.deadline:
+        return panel
+    outcome = tally(approve, reject)
+    if outcome is None:
+        panel.status = Panel.Status.NEEDS_ADJUDICATOR
+    else:
+        panel.status, panel.outcome = Panel.Status.DECIDED, outcome
+        if outcome == Panel.Outcome.APPROVE:
+            claim_transitions.panel_to_approved(panel.claim_id)
+        else:
+            claim_transitions.panel_to_rejected(panel.claim_id)
+    panel.save(update_fields=["status", "outcome"])
+    evidence.record(
+        "panel_decision",
+        {"panel": panel.pk, "approve": approve, "reject": reject, "outcome": panel.outcome},
+    )
+    return panel
+
+
 def close_panel(panel, now=None):
     """Decide a panel whose voting ended (or is complete). Idempotent: only a voting panel moves."""
     now = now or timezone.now()
@@ -168,40 +267,37 @@ def close_panel(panel, now=None):
         panel = Panel.objects.select_for_update().get(pk=panel.pk)
         if panel.status != Panel.Status.VOTING:
             return panel
-        votes = Vote.objects.filter(juror__panel=panel)
-        approve = votes.filter(choice=Panel.Outcome.APPROVE).count()
-        reject = votes.filter(choice=Panel.Outcome.REJECT).count()
-        if approve + reject < panel.jurors.count() and now <= panel.deadline:
-            return panel
-        outcome = tally(approve, reject)
-        if outcome is None:
-            panel.status = Panel.Status.NEEDS_ADJUDICATOR
-        else:
-            panel.status, panel.outcome = Panel.Status.DECIDED, outcome
-            if outcome == Panel.Outcome.APPROVE:
-                claim_transitions.panel_to_approved(panel.claim_id, approved_at=now)
-            else:
-                claim_transitions.panel_to_rejected(panel.claim_id)
-        panel.save(update_fields=["status", "outcome"])
-        evidence.record(
-            "panel_decision",
-            {"panel": panel.pk, "approve": approve, "reject": reject, "outcome": panel.outcome},
-        )
-    return panel
+        return _close_if_done(panel, now)
 
 
-def adjudicate_panel(panel, outcome, now=None):
-    """An adjudicator decides a panel that could not (fewer than 5 votes or a tie)."""
+def close_ended_panels(now=None):
+    """Close every panel whose voting time is over; safe to run twice and late."""
     now = now or timezone.now()
+    ended = Panel.objects.filter(status=Panel.Status.VOTING, deadline__lt=now)
+    closed = [close_panel(panel, now) for panel in ended.order_by("pk")]
+    return {"closed": len(closed)}
+
+
+def adjudicate_panel(panel, outcome, user, note, now=None):
+    """An adjudicator decides a claim whose panel could not (fewer than 5 votes or a tie), with
+    the same role and four-eyes rules as their other decisions and a required note."""
+    if outcome not in Panel.Outcome.values:
+        raise ValidationError(_("Choose approve or reject."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Please write a note: it is required here."), code="note")
     with transaction.atomic():
         panel = Panel.objects.select_for_update().get(pk=panel.pk)
         if panel.status != Panel.Status.NEEDS_ADJUDICATOR:
             raise ValidationError(_("This panel does not need an adjudicator."))
+        claim_transitions.check_adjudicator(panel.claim, user)
         if outcome == Panel.Outcome.APPROVE:
-            claim_transitions.panel_to_approved(panel.claim_id, approved_at=now)
+            claim_transitions.panel_to_approved(panel.claim_id, user, note)
         else:
-            claim_transitions.panel_to_rejected(panel.claim_id)
+            claim_transitions.panel_to_rejected(panel.claim_id, user, note)
         panel.status, panel.outcome = Panel.Status.DECIDED, outcome
         panel.save(update_fields=["status", "outcome"])
-        evidence.record("panel_adjudicated", {"panel": panel.pk, "outcome": outcome})
+        evidence.record(
+            "panel_adjudicated", {"panel": panel.pk, "outcome": outcome, "actor": user.pk}
+        )
     return panel

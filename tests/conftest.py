@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -35,6 +36,12 @@ def _plain_static_storage(settings, tmp_path):
     }
     settings.EVIDENCE_ROOT = tmp_path / "evidence"
     settings.MEDIA_ROOT = settings.EVIDENCE_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: no test inherits another's."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

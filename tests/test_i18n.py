@@ -7,9 +7,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from apportionment import apportionment
+from claims.models import Claim
+from notice import services
 from tests.apportionment.conftest import approved_claim, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import MembershipFactory
+from tests.notice.factories import ClaimFactory
 
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
@@ -33,6 +36,9 @@ def test_chinese_pages_show_no_english_of_ours(client):
     membership = MembershipFactory()
     approved_claim(membership.pool, 1_000, membership=None)
     batch = run_all_chunks(apportionment.start_batch(membership.pool))
+    on_notice = ClaimFactory()
+    services.volunteer_for_panels(membership.person.account, rules_accepted=True)
+    panel = services.draw_panel(ClaimFactory(status=Claim.Status.PANEL_REVIEW), seed=1)
     client.force_login(membership.person.account)
     english = []
     for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
@@ -50,9 +56,15 @@ def test_chinese_pages_show_no_english_of_ours(client):
         ("top-up", []),
         ("claim-new", []),
         ("notice", []),
+        ("notice-record", [on_notice.pk]),
+        ("jury-volunteer", []),
+        ("panel", [panel.pk]),
+        ("notice-record", [panel.claim_id]),
     ]:
         with translation.override("zh-hans"):
             url = reverse(name, args=args)
-        body = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
         leaked = [text for text in english if text in body]
         assert not leaked, f"{url} shows untranslated strings: {leaked}"

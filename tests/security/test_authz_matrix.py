@@ -9,12 +9,17 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from apportionment import apportionment
 from claims import services
+from claims.models import Claim
+from notice import services as notice_services
+from notice.models import JuryVolunteer
 from tests.apportionment.conftest import approved_claim, run_all_chunks
 from tests.factories import MembershipFactory, UserFactory
+from tests.notice.factories import ClaimFactory as NoticeClaimFactory
 
 ACTORS = ["anonymous", "member_a", "member_b", "juror", "investigator", "adjudicator", "operator"]
 STAFF = {"investigator": "investigators", "adjudicator": "adjudicators", "operator": "operators"}
@@ -83,6 +88,10 @@ WEB.update(
         "admin:claims_claim_transition": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
         "claim-new": signed_in(200),
         "notice": everyone(200),
+        "notice-record": everyone(200),
+        "jury-volunteer": signed_in(200),
+        "panel": {**signed_in(404), "juror": 200},
+        "admin:claims_claim_adjudicate_panel": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
         "api-notice": everyone(200),
         "api-claim-objections": everyone(200),
         "claim-detail": {**signed_in(404), "member_a": 200},
@@ -119,6 +128,9 @@ PARAMS = {
     "admin:claims_claim_transition": lambda w: {"pk": w["claim"].pk},
     "claim-detail": lambda w: {"pk": w["claim"].pk},
     "api-claim-objections": lambda w: {"pk": w["claim"].pk},
+    "notice-record": lambda w: {"pk": w["panel"].claim_id},
+    "panel": lambda w: {"pk": w["panel"].pk},
+    "admin:claims_claim_adjudicate_panel": lambda w: {"pk": w["panel"].claim_id},
     "GET /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "claim-evidence": lambda w: {"pk": w["claim"].pk},
@@ -225,7 +237,15 @@ def world(db):
     evidence = services.upload_evidence(
         claim, users["member_a"], SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32)
     )
+    # member_b's claim went through public notice to a panel on which `juror` sits.
+    JuryVolunteer.objects.create(user=users["juror"], accepted_rules_at=timezone.now())
+    panel_claim = NoticeClaimFactory(
+        membership=users["member_b"].persons.get().memberships.get(),
+        status=Claim.Status.PANEL_REVIEW,
+    )
+    panel = notice_services.draw_panel(panel_claim, seed=1)
     return {
+        "panel": panel,
         "claim": claim,
         "evidence": evidence,
         "users": users,
