@@ -54,7 +54,7 @@ PAGES = {
     "home": (False, lambda w: {}, 2),
     "notice": (False, lambda w: {}, 2),
     "reports": (False, lambda w: {}, 2),
-    "dashboard": (True, lambda w: {}, 10),
+    "dashboard": (True, lambda w: {}, 12),
     "my-charges": (True, lambda w: {}, 4),
     "claim-detail": (True, lambda w: {"pk": w[1].pk}, 7),
     "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, 2),
