@@ -526,14 +526,17 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
     )
     params["txn"] = txn.pk
     with connection.cursor() as cursor:
-        # What this call pays, decided once: charges in paying order while the wallet covers
-        # them (zero charges, fully capped, are settled without money moving).
-        cursor.execute("DROP TABLE IF EXISTS collection_payable")
+        # Every unpaid charge of these accounts in paying order, and whether the wallet covers
+        # it, decided once (zero charges, fully capped, are settled without money moving).
+        cursor.execute("DROP TABLE IF EXISTS collection_due")
         cursor.execute(
             f"""
-            CREATE TEMP TABLE collection_payable AS
-            SELECT r.charge_id, r.pool_id, w.id AS wallet_id, r.amount_cents FROM (
-                SELECT c.id AS charge_id, b.pool_id, p.account_id, c.amount_cents,
+            CREATE TEMP TABLE collection_due AS
+            SELECT r.charge_id, r.membership_id, r.pool_id, w.id AS wallet_id, r.amount_cents,
+                   r.running <= COALESCE(w.balance_cents, 0) AS payable
+            FROM (
+                SELECT c.id AS charge_id, c.membership_id, b.pool_id, p.account_id,
+                       c.amount_cents,
                        SUM(c.amount_cents) OVER (
                            PARTITION BY p.account_id
                            ORDER BY c.batch_id,
@@ -547,17 +550,16 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
                 WHERE {BATCH_FILTER} AND c.paid_at IS NULL
                   AND p.account_id BETWEEN %(lo)s AND %(hi)s
             ) r
-            JOIN ledger_account w ON w.owner_id = r.account_id AND w.kind = 'wallet'
-            WHERE r.running <= w.balance_cents
+            LEFT JOIN ledger_account w ON w.owner_id = r.account_id AND w.kind = 'wallet'
             """,
             params,
         )
         if _is_postgres():
-            cursor.execute("ANALYZE collection_payable")
+            cursor.execute("ANALYZE collection_due")
         cursor.execute(
             """
             UPDATE apportionment_charge SET paid_at = %(now)s, ledger_txn_id = %(txn)s
-            FROM collection_payable p WHERE apportionment_charge.id = p.charge_id
+            FROM collection_due d WHERE apportionment_charge.id = d.charge_id AND d.payable
             """,
             params,
         )
@@ -565,14 +567,14 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
         cursor.execute(
             """
             INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
-            SELECT %(txn)s, wallet_id, -SUM(amount_cents) FROM collection_payable
+            SELECT %(txn)s, wallet_id, -SUM(amount_cents) FROM collection_due WHERE payable
             GROUP BY wallet_id HAVING SUM(amount_cents) > 0
             """,
             params,
         )
         cursor.execute(
-            "SELECT pool_id, SUM(amount_cents) FROM collection_payable GROUP BY pool_id "
-            "HAVING SUM(amount_cents) > 0"
+            "SELECT pool_id, SUM(amount_cents) FROM collection_due WHERE payable "
+            "GROUP BY pool_id HAVING SUM(amount_cents) > 0"
         )
         reserves = [
             (txn.pk, system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id)).pk, total)
@@ -591,22 +593,19 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
             """,
             params,
         )
-        cursor.execute("DROP TABLE collection_payable")
-    if not reserves:
-        txn.delete()
-    _suspend_unpaid(params)
-    _reactivate_settled(params)
+        if not reserves:
+            txn.delete()
+        _suspend_unpaid(params)
+        _reactivate_settled(params)
+        cursor.execute("DROP TABLE collection_due")
     return paid
 
 
 def _suspend_unpaid(params: dict):
+    """Memberships with a charge the wallet did not cover (from collection_due)."""
     bulk_change_status(
-        f"""m.status IN ('waiting', 'active') AND m.id IN (
-            SELECT c.membership_id FROM apportionment_charge c
-            JOIN members_membership mm ON mm.id = c.membership_id
-            JOIN members_person p ON p.id = mm.person_id
-            WHERE {BATCH_FILTER} AND c.paid_at IS NULL
-              AND p.account_id BETWEEN %(lo)s AND %(hi)s)""",
+        """m.status IN ('waiting', 'active') AND m.id IN (
+            SELECT d.membership_id FROM collection_due d WHERE NOT d.payable)""",
         params,
         Membership.Status.SUSPENDED,
         "charge unpaid: the wallet did not cover it",
@@ -615,15 +614,16 @@ def _suspend_unpaid(params: dict):
 
 
 def _reactivate_settled(params: dict):
+    """Suspended memberships whose charges this call settled, and that owe nothing else."""
     bulk_change_status(
-        """m.status = 'suspended' AND m.person_id IN (
-               SELECT p.id FROM members_person p WHERE p.account_id BETWEEN %(lo)s AND %(hi)s)
+        """m.id IN (SELECT d.membership_id FROM collection_due d WHERE d.payable)
            AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
                            WHERE c.membership_id = m.id AND c.paid_at IS NULL)""",
         params,
         Membership.Status.ACTIVE,
         "unpaid charges settled",
         extra_set=", suspended_since = NULL",
+        from_status=Membership.Status.SUSPENDED,
     )
 
 
