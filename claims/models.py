@@ -60,7 +60,9 @@ class Claim(models.Model):
     )
     investigation_report = models.TextField(blank=True)
     # Set when an investigator confirms an illness was first diagnosed in the observation period.
-    first_diagnosed_on = models.DateField(null=True, blank=True)
+    first_diagnosed_on = models.DateField(
+        _("first diagnosed on (confirmed)"), null=True, blank=True
+    )
     payout_cents = models.BigIntegerField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -170,10 +172,20 @@ class Notification(models.Model):
     claim = models.ForeignKey(Claim, null=True, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The outbox: handed to the broker at `email_queued_at`, sent at `emailed_at`. A message
+    # the broker never took (Redis down) or lost is handed over again by a beat task.
+    email_queued_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True),
+                name="notification_email_outbox",
+            )
+        ]
 
     def __str__(self):
         return self.text

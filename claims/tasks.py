@@ -32,3 +32,10 @@ def email_notification(notification_id):
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
     return "sent"
+
+
+@shared_task(name="claims.resend_unsent_emails")
+def resend_unsent_emails():
+    from claims.notifications import resend_unsent_emails as resend
+
+    return resend()

@@ -124,7 +124,8 @@ def transition(claim: Claim, name: str, user=None, note: str = "", **details) ->
         "claim." + name,
         {"claim": claim.pk, "from": source, "to": rule.target, "actor": user.pk if user else None},
     )
-    if user is None or user.pk != claim.claimant_id:
+    # The claimant hears of every change made by someone else, and gets a receipt on submit.
+    if user is None or user.pk != claim.claimant_id or name == "submit":
         notify_claimant(claim, name)
     return claim
 
