@@ -532,11 +532,12 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
         cursor.execute(
             f"""
             CREATE TEMP TABLE collection_due AS
-            SELECT r.charge_id, r.membership_id, r.pool_id, w.id AS wallet_id, r.amount_cents,
+            SELECT r.charge_id, r.membership_id, r.membership_status, r.pool_id,
+                   w.id AS wallet_id, r.amount_cents,
                    r.running <= COALESCE(w.balance_cents, 0) AS payable
             FROM (
-                SELECT c.id AS charge_id, c.membership_id, b.pool_id, p.account_id,
-                       c.amount_cents,
+                SELECT c.id AS charge_id, c.membership_id, m.status AS membership_status,
+                       b.pool_id, p.account_id, c.amount_cents,
                        SUM(c.amount_cents) OVER (
                            PARTITION BY p.account_id
                            ORDER BY c.batch_id,
@@ -605,7 +606,8 @@ def _suspend_unpaid(params: dict):
     """Memberships with a charge the wallet did not cover (from collection_due)."""
     bulk_change_status(
         """m.status IN ('waiting', 'active') AND m.id IN (
-            SELECT d.membership_id FROM collection_due d WHERE NOT d.payable)""",
+            SELECT d.membership_id FROM collection_due d
+            WHERE NOT d.payable AND d.membership_status IN ('waiting', 'active'))""",
         params,
         Membership.Status.SUSPENDED,
         "charge unpaid: the wallet did not cover it",
@@ -616,7 +618,8 @@ def _suspend_unpaid(params: dict):
 def _reactivate_settled(params: dict):
     """Suspended memberships whose charges this call settled, and that owe nothing else."""
     bulk_change_status(
-        """m.id IN (SELECT d.membership_id FROM collection_due d WHERE d.payable)
+        """m.id IN (SELECT d.membership_id FROM collection_due d
+                   WHERE d.payable AND d.membership_status = 'suspended')
            AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
                            WHERE c.membership_id = m.id AND c.paid_at IS NULL)""",
         params,
