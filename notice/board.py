@@ -39,7 +39,7 @@ def anonymized(claim, now=None):
         "id": claim.pk,
         "pool": claim.pool.slug,
         "age_band": age_band(person.age_on(claim.diagnosis_date)),
-        "sex": person.sex,
+        "sex": person.get_sex_display(),
         "province": claim.province,
         "condition": claim.condition.name,
         "condition_code": claim.condition.code,

@@ -63,7 +63,8 @@ def juror_strata(claim, today=None):
 
     Eligible (SPEC 4): an account that volunteered and accepted the jury rules, whose own person
     (the account holder, not a family member) is 18 or older and holds a membership `active`
-    for at least 30 days, and that is not the claimant's account.
+    for at least 30 days, and that is not the claimant's account. Conflict checks: nobody who
+    objected to the claim and neither of its reviewers (investigator, adjudicator) sits on it.
 
     "Stratified by pool" is read as: the members who share a claim's cost judge it first. Seats
     go to volunteers with such a membership in the claim's pool; only when that stratum has
@@ -80,6 +81,7 @@ def juror_strata(claim, today=None):
             person__account__jury_volunteer__accepted_rules_at__isnull=False,
         )
         .exclude(person__account=claim.claimant_id)
+        .exclude(person__account__in=conflicted_accounts(claim))
         .values_list("person__account", "pool_id")
         .distinct()
     )
@@ -89,6 +91,13 @@ def juror_strata(claim, today=None):
         if pool_id == claim.pool_id:
             own_pool.add(account_id)
     return sorted(own_pool), sorted(everyone - own_pool)
+
+
+def conflicted_accounts(claim) -> list[int]:
+    """Accounts with a stake in the claim's review besides the claimant's."""
+    reviewers = [claim.investigator_id, claim.adjudicator_id]
+    objectors = Objection.objects.filter(claim=claim).values_list("member_id", flat=True)
+    return [pk for pk in [*reviewers, *objectors] if pk is not None]
 
 
 def eligible_juror_ids(claim, today=None):

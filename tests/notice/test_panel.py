@@ -85,7 +85,13 @@ def test_a_panel_is_drawn_only_once_and_only_in_panel_review():
 def test_jurors_are_invited_in_app_and_by_email_after_commit(
     django_capture_on_commit_callbacks, mailoutbox, monkeypatch
 ):
-    monkeypatch.setattr(tasks.email_notification, "delay", tasks.email_notification)
+    # Run the email task in this process as it is handed over (the real worker and broker path
+    # is tested in tests/claims/test_notifications.py and tests/faults/test_redis_down.py).
+    monkeypatch.setattr(
+        tasks.email_notification,
+        "apply_async",
+        lambda args, **options: tasks.email_notification(*args),
+    )
     claim = panel_claim()
     jurors = [
         volunteer(pool=claim.pool, person__account__email=f"juror{i}@example.org") for i in range(9)

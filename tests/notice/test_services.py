@@ -62,6 +62,20 @@ def test_ineligible_never_drawn_and_seed_reproduces():
     assert drawn == services.draw(services.juror_strata(claim), panel.seed)
 
 
+def test_objectors_and_reviewers_are_never_drawn():
+    """Conflict checks (SPEC 11): a party to the dispute does not judge it."""
+    objector = volunteer()
+    reviewer = volunteer()
+    claim = ClaimFactory(status=Claim.Status.PUBLIC_NOTICE)
+    Claim.objects.filter(pk=claim.pk).update(investigator=reviewer)
+    services.file_objection(claim, objector, REASON)
+    claim.refresh_from_db()
+    others = {volunteer() for _ in range(9)}
+    eligible = set(services.eligible_juror_ids(claim))
+    assert eligible == {u.pk for u in others}
+    assert not {objector.pk, reviewer.pk} & eligible
+
+
 @pytest.mark.parametrize(
     "a,r,expected",
     [(5, 4, "approve"), (4, 5, "reject"), (3, 1, None), (3, 3, None), (0, 0, None)],
