@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims import services, workflow
 from claims.forms import ClaimForm, DraftForm, EvidenceForm
 from claims.models import Claim, Evidence
+from notice import services as notice_services
 
 NEXT_STEP = {
     Claim.Status.DRAFT: gettext_lazy("Finish the claim and submit it."),
@@ -84,6 +86,7 @@ def claim_detail(request, pk):
         done = {
             "edit": lambda: _save_draft(request, claim, edit_form),
             "upload": lambda: _upload(request, claim, upload_form),
+            "appeal": lambda: _appeal(request, claim),
         }.get(request.POST.get("form"), lambda: _transition(request, claim))()
         if done:
             return redirect("claim-detail", claim.pk)
@@ -94,6 +97,7 @@ def claim_detail(request, pk):
         "next_step": next_step(claim),
         "actions": workflow.allowed_actions(claim, request.user),
         "edit_form": edit_form if is_draft else None,
+        "appeal_until": _open_appeal_deadline(claim),
         "upload_form": upload_form
         if claim.status in services.CLAIMANT_UPLOAD_STATUSES or upload_form.errors
         else None,
@@ -108,6 +112,21 @@ def _transition(request, claim) -> bool:
         )
     except (ValidationError, KeyError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [_("Unknown action.")])))
+    return True
+
+
+def _open_appeal_deadline(claim):
+    deadline = notice_services.appeal_deadline(claim)
+    return deadline if deadline and deadline >= timezone.now() else None
+
+
+def _appeal(request, claim) -> bool:
+    try:
+        notice_services.appeal(claim, request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your appeal was filed: a panel of members will decide."))
     return True
 
 

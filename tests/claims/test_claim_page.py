@@ -9,7 +9,7 @@ from django.utils import timezone
 from claims import workflow
 from claims.models import Claim
 from tests.claims.test_evidence import PDF
-from tests.claims.test_workflow import draft, people  # noqa: F401 (fixture)
+from tests.claims.test_workflow import draft, people, to_investigated  # noqa: F401 (fixture)
 
 
 def form_data(claim, **changes):
@@ -75,3 +75,32 @@ def test_files_are_added_while_reviewed_and_refused_once_decided(client, people)
     late = client.post(url, {"form": "upload", "file": SimpleUploadedFile("late.pdf", PDF)})
     assert "only while the claim is prepared or investigated" in late.content.decode()
     assert claim.evidence.count() == 1
+
+
+def test_a_rejected_claimant_appeals_once_on_the_claim_page(client, people):  # noqa: F811
+    from notice.models import Appeal
+
+    claim = to_investigated(draft(), people)
+    claim = workflow.transition(claim, "reject", people["adj"], "Not enough evidence.")
+    client.force_login(claim.claimant)
+    url = reverse("claim-detail", args=[claim.pk])
+    assert 'id="appeal"' in client.get(url).content.decode()
+
+    client.post(url, {"form": "appeal", "reason": "The hospital report was attached late."})
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PANEL_REVIEW
+    assert Appeal.objects.get(claim=claim).reason.startswith("The hospital report")
+    assert 'id="appeal"' not in client.get(url).content.decode()
+
+
+def test_no_appeal_after_fourteen_days(client, people):  # noqa: F811
+    claim = to_investigated(draft(), people)
+    claim = workflow.transition(claim, "reject", people["adj"], "Not enough evidence.")
+    claim.events.filter(to_status="rejected").update(at=timezone.now() - dt.timedelta(days=15))
+    client.force_login(claim.claimant)
+    url = reverse("claim-detail", args=[claim.pk])
+    assert 'id="appeal"' not in client.get(url).content.decode()
+    response = client.post(url, {"form": "appeal", "reason": "Late but sure."}, follow=True)
+    assert "The appeal period has ended." in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.REJECTED
