@@ -28,3 +28,17 @@ def browser_page(viewport=PHONE, locale="en-US"):
             yield context.new_page()
         finally:
             browser.close()
+            _close_this_contexts_connections()
+
+
+def _close_this_contexts_connections():
+    """Playwright's sync API runs an event loop here, so ORM calls made inside the block got
+    database connections of their own (Django keeps them per async context). Close them: left
+    open they hold the test database and go stale if PostgreSQL restarts (tests/faults)."""
+    from django.core.exceptions import SynchronousOnlyOperation
+    from django.db import connections
+
+    try:
+        connections.close_all()
+    except SynchronousOnlyOperation:
+        pass  # no ORM use was allowed in this block, so it opened no connection
