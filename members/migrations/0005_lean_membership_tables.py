@@ -63,7 +63,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(end_closed_memberships, migrations.RunPython.noop),
-        migrations.RunPython(forbid_deletes, allow_deletes),
         migrations.RemoveConstraint(
             model_name='membership',
             name='membership_one_open_per_person_pool',
@@ -99,4 +98,6 @@ class Migration(migrations.Migration):
             model_name='membership',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('ended_at__isnull', True), ('status__in', ['waiting', 'active', 'suspended'])), models.Q(models.Q(('status__in', ['waiting', 'active', 'suspended']), _negated=True), ('ended_at__isnull', False)), _connector='OR'), name='membership_ended_exactly_when_closed'),
         ),
+        # Last: SQLite rebuilds the table for the constraint changes above, dropping triggers.
+        migrations.RunPython(forbid_deletes, allow_deletes),
     ]
