@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -702,7 +702,11 @@ def refund_membership_charges(membership: Membership) -> int:
     from ledger.services import wallet_for
 
     charges = Charge.objects.filter(membership=membership)
-    paid = charges.filter(paid_at__isnull=False).aggregate(total=Sum("amount_cents"))["total"]
+    totals = charges.aggregate(
+        paid=Sum("amount_cents", filter=Q(paid_at__isnull=False)),
+        owed=Sum("amount_cents", filter=Q(paid_at__isnull=True)),
+    )
+    paid, owed = totals["paid"], totals["owed"]
     sponsor = system_account(Account.Kind.SPONSOR)
     if paid:
         post(
@@ -710,8 +714,6 @@ def refund_membership_charges(membership: Membership) -> int:
             [(sponsor, -paid), (wallet_for(membership.person.account), paid)],
             memo=f"refund of the shares paid by membership {membership.pk} (ended in waiting)",
         )
-    unpaid = charges.filter(paid_at__isnull=True)
-    owed = unpaid.aggregate(total=Sum("amount_cents"))["total"]
     txn_id = None
     if owed:
         txn_id = post(
@@ -719,7 +721,7 @@ def refund_membership_charges(membership: Membership) -> int:
             [(sponsor, -owed), (system_account(Account.Kind.POOL_RESERVE, membership.pool), owed)],
             memo=f"shares owed by membership {membership.pk} (ended in waiting), paid by sponsor",
         ).pk
-    unpaid.update(paid_at=timezone.now(), ledger_txn_id=txn_id)
+    charges.filter(paid_at__isnull=True).update(paid_at=timezone.now(), ledger_txn_id=txn_id)
     return paid or 0
 
 

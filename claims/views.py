@@ -133,9 +133,8 @@ def _appeal(request, claim) -> bool:
 def _save_draft(request, claim, form) -> bool:
     if not form.is_valid():
         return False
-    fields = {k: v for k, v in form.cleaned_data.items() if k != "file"}
     try:
-        services.update_draft(claim, request.user, **fields)
+        services.update_draft(claim, request.user, **form.cleaned_data)
     except ValidationError as exc:
         form.add_error(None, exc)
         return False

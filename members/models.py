@@ -81,7 +81,7 @@ class Membership(models.Model):
     class Meta:
         ordering = ["pk"]
         # No index mentions `status`: then waiting → active and active ⇄ suspended are HOT
-        # updates (no index is rewritten) in pages kept 20% free (fillfactor, migration 0006),
+        # updates (no index is rewritten) in pages kept 20% free (fillfactor, migration 0005),
         # which is what makes the daily sweep over a million memberships fast.
         constraints = [
             models.UniqueConstraint(

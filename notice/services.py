@@ -174,33 +174,38 @@ def close_ended_notices(now=None):
     return {"approved": approved, "panel": len(objected)}
 
 
+def rejected_at(claim):
+    """When the claim was last rejected (its rejection event), or None."""
+    event = claim.events.filter(to_status=Claim.Status.REJECTED).order_by("-at").first()
+    return event.at if event else None
+
+
 def appeal_deadline(claim):
     """When the claimant's right to appeal the claim's rejection ends (None: not appealable)."""
     if claim.status != Claim.Status.REJECTED or claim.first_diagnosed_on:
         return None
     if Appeal.objects.filter(claim=claim).exists():
         return None
-    rejected = claim.events.filter(to_status=Claim.Status.REJECTED).order_by("-at").first()
-    return rejected.at + datetime.timedelta(days=APPEAL_DAYS) if rejected else None
+    rejected = rejected_at(claim)
+    return rejected + datetime.timedelta(days=APPEAL_DAYS) if rejected else None
 
 
-def appeal(claim, user, reason, rejected_at=None, now=None):
+def appeal(claim, user, reason, rejected=None, now=None):
     """The claimant appeals a rejection once, within 14 days, with a reason (SPEC 4). Not open
     to an illness an investigator confirmed was first diagnosed in the observation period: that
-    membership has ended and its shares were refunded."""
+    membership has ended and its shares were refunded. `rejected` defaults to the rejection
+    event's time."""
     now = now or timezone.now()
     if claim.first_diagnosed_on:
         raise ValidationError(
             _("An illness first diagnosed in the observation period is not covered: no appeal.")
         )
-    if rejected_at is None:
-        deadline = appeal_deadline(claim)
-        rejected_at = deadline - datetime.timedelta(days=APPEAL_DAYS) if deadline else now
+    rejected = rejected or rejected_at(claim) or now
     if claim.claimant_id != user.pk:
         raise ValidationError(_("Only the claimant may appeal."))
     if not (reason or "").strip():
         raise ValidationError(_("A reason is required."))
-    if now > rejected_at + datetime.timedelta(days=APPEAL_DAYS):
+    if now > rejected + datetime.timedelta(days=APPEAL_DAYS):
         raise ValidationError(_("The appeal period has ended."))
     with transaction.atomic():
         if Appeal.objects.filter(claim=claim).exists():

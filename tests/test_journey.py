@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apportionment.models import Batch, Charge
@@ -19,8 +18,9 @@ from notice.services import close_ended_notices
 from tests.apportionment.conftest import bulk_members
 from tests.browser import browser_page
 from tests.claims.test_browser_review import PASSWORD, PNG, log_in, take_action
+from tests.claims.test_workflow import staff
 from tests.conftest import ROOT, wait_for
-from tests.factories import PoolFactory, UserFactory
+from tests.factories import PoolFactory
 from tests.test_i18n import our_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery_worker]
@@ -70,12 +70,6 @@ class Journey:
         page.check("input[name=rules]")
         self.submit()
         assert page.url.endswith("/dashboard/"), page.inner_text("main")
-
-
-def staff(name, group):
-    user = UserFactory(username=name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.mark.parametrize("language", LOCALES)

@@ -4,21 +4,15 @@ public notice in the admin (SPEC 4)."""
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from claims.models import Claim, Evidence
 from tests.browser import browser_page
-from tests.factories import MembershipFactory, UserFactory
+from tests.claims.test_workflow import staff
+from tests.factories import MembershipFactory
 
 PASSWORD = "pw-for-tests-1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
-
-
-def staff(name, group):
-    user = UserFactory(username=name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def log_in(page, url, username):
