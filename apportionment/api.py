@@ -113,13 +113,19 @@ class ChargeSerializer(serializers.ModelSerializer):
     batch = serializers.PrimaryKeyRelatedField(read_only=True)
     membership = serializers.PrimaryKeyRelatedField(read_only=True)
     paid = serializers.SerializerMethodField()
+    paid_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Charge
         fields = ["id", "batch", "membership", "amount_cents", "capped_cents", "paid", "paid_at"]
 
     def get_paid(self, charge) -> bool:
-        return charge.paid_at is not None
+        return charge.payment_status == "paid"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_paid_at(self, charge):
+        paid_on = charge.paid_on
+        return serializers.DateTimeField().to_representation(paid_on) if paid_on else None
 
 
 class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -131,8 +137,10 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return Charge.objects.filter(membership__person__account=self.request.user).order_by(
-            "-batch_id", "membership_id"
+        return (
+            Charge.objects.of_account(self.request.user)
+            .select_related("batch")
+            .order_by("-batch_id", "membership_id")
         )
 
 

@@ -17,14 +17,15 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apportionment.models import Batch, BatchClaim, Charge, Chunk
+from apportionment.signals import batch_published
 from claims import evidence_log
 from claims.models import Claim
-from ledger.models import Account
+from ledger.models import Account, Entry
 from ledger.models import Transaction as LedgerTransaction
 from ledger.services import post, system_account
 from members.bulk import bulk_change_status
@@ -61,14 +62,14 @@ def odd_cent_hash(batch_id: int, membership_id: int) -> bytes:
 
 
 def participants_sql(ranged: bool = False) -> str:
-    """Memberships of the pool that were waiting or active at T (alias m).
+    """Memberships of the pool that were waiting or active at T (alias m: id, person_id).
 
     A membership whose status has not changed since T has its current status at T; for the
     others, the status it left in its first recorded change after T.
     """
     id_range = "AND m.id BETWEEN %(lo)s AND %(hi)s" if ranged else ""
     return f"""
-        SELECT m.id FROM members_membership m
+        SELECT m.id, m.person_id FROM members_membership m
         WHERE m.pool_id = %(pool)s AND m.joined_at <= %(cutoff)s {id_range}
           AND (CASE WHEN m.status_changed_at <= %(cutoff)s THEN m.status
                     ELSE COALESCE((SELECT h.from_status FROM members_membershipstatuschange h
@@ -78,21 +79,15 @@ def participants_sql(ranged: bool = False) -> str:
     """
 
 
-def shares_sql() -> str:
-    """Each participant's share and charge in an id range (alias s: membership_id, share,
-    amount, capped). The cap counts this calendar year's charges of earlier batches."""
-    return f"""
-        SELECT p.id AS membership_id, p.share,
-               CASE WHEN p.share <= p.room THEN p.share ELSE p.room END AS amount,
-               CASE WHEN p.share <= p.room THEN 0 ELSE p.share - p.room END AS capped
-        FROM (
-            SELECT m.id,
-                   %(base)s + CASE WHEN ({odd_cent_hash_sql()}, m.id) <= (%(cut_hash)s, %(cut_id)s)
-                                   THEN 1 ELSE 0 END AS share,
-                   CASE WHEN %(cap)s - COALESCE(prior.paid, 0) > 0
-                        THEN %(cap)s - COALESCE(prior.paid, 0) ELSE 0 END AS room
-            FROM ({participants_sql(ranged=True)}) ids
-            JOIN members_membership m ON m.id = ids.id
+def shares_sql(cap_may_bind: bool = True) -> str:
+    """Each participant's share and charge in an id range (alias s: membership_id, account_id,
+    share, amount, capped). The cap counts this calendar year's charges of earlier batches;
+    when no one can reach it (`cap_may_bind` false) those charges are not read at all."""
+    prior = "0"
+    prior_join = ""
+    if cap_may_bind:
+        prior = "COALESCE(prior.paid, 0)"
+        prior_join = """
             LEFT JOIN (
                 SELECT c.membership_id, SUM(c.amount_cents) AS paid
                 FROM apportionment_charge c
@@ -101,9 +96,38 @@ def shares_sql() -> str:
                   AND b.status IN ('published', 'collecting', 'collected', 'paid_out')
                   AND c.membership_id BETWEEN %(lo)s AND %(hi)s
                 GROUP BY c.membership_id
-            ) prior ON prior.membership_id = m.id
+            ) prior ON prior.membership_id = m.id"""
+    return f"""
+        SELECT p.id AS membership_id, p.account_id, p.share,
+               CASE WHEN p.share <= p.room THEN p.share ELSE p.room END AS amount,
+               CASE WHEN p.share <= p.room THEN 0 ELSE p.share - p.room END AS capped
+        FROM (
+            SELECT m.id, person.account_id,
+                   %(base)s + CASE WHEN ({odd_cent_hash_sql()}, m.id) <= (%(cut_hash)s, %(cut_id)s)
+                                   THEN 1 ELSE 0 END AS share,
+                   CASE WHEN %(cap)s - {prior} > 0 THEN %(cap)s - {prior} ELSE 0 END AS room
+            FROM ({participants_sql(ranged=True)}) m
+            JOIN members_person person ON person.id = m.person_id{prior_join}
         ) p
     """
+
+
+def cap_may_bind(batch: Batch) -> bool:
+    """Whether any participant could reach the annual cap in this batch.
+
+    No one has paid more this year than the sum of the largest shares (base + 1 cent) of the
+    year's earlier batches; if that plus this batch's largest share fits under the cap, no
+    share is cut and the earlier charges need not be read.
+    """
+    earlier = (
+        Batch.objects.filter(
+            pool_id=batch.pool_id, cap_year=batch.cap_year, status__in=Batch.PUBLIC_STATUSES
+        )
+        .exclude(pk=batch.pk)
+        .values_list("base_share_cents", "remainder_cents")
+    )
+    largest = sum(base + (remainder > 0) for base, remainder in earlier)
+    return largest + batch.base_share_cents + 1 > batch.annual_cap_cents
 
 
 def _fetchone(sql: str, params: dict):
@@ -183,20 +207,21 @@ def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id, "size": chunk_size}
-    figures.participants = _fetchone(f"SELECT COUNT(*) FROM ({participants_sql()}) p", params)[0]
-    if figures.empty_reason:
-        return figures
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT MIN(id), MAX(id) FROM (
+            SELECT MIN(id), MAX(id), COUNT(*) FROM (
                 SELECT m.id, (ROW_NUMBER() OVER (ORDER BY m.id) - 1) / %(size)s AS k
                 FROM ({participants_sql()}) m
             ) numbered GROUP BY k ORDER BY k
             """,
             params,
         )
-        figures.chunk_bounds = cursor.fetchall()
+        chunks = cursor.fetchall()
+        figures.participants = sum(count for _lo, _hi, count in chunks)
+        if figures.empty_reason:
+            return figures
+        figures.chunk_bounds = [(lo, hi) for lo, hi, _count in chunks]
         if figures.remainder:
             cursor.execute(
                 f"""
@@ -258,7 +283,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
         )
         lo, hi = figures.chunk_bounds[0][0], figures.chunk_bounds[-1][1]
         result["subsidy_cents"] = _fetchone(
-            f"SELECT COALESCE(SUM(s.capped), 0) FROM ({shares_sql()}) s",
+            f"SELECT COALESCE(SUM(s.capped), 0) FROM ({shares_sql(cap_may_bind(draft))}) s",
             _share_params(draft, lo, hi),
         )[0]
     return result
@@ -369,8 +394,10 @@ def run_chunk(chunk_id: int) -> str:
 def _insert_charges(chunk: Chunk) -> int:
     return _execute(
         f"""
-        INSERT INTO apportionment_charge (batch_id, membership_id, amount_cents, capped_cents)
-        SELECT %(batch)s, s.membership_id, s.amount, s.capped FROM ({shares_sql()}) s
+        INSERT INTO apportionment_charge
+            (batch_id, membership_id, account_id, amount_cents, capped_cents, outstanding)
+        SELECT %(batch)s, s.membership_id, s.account_id, s.amount, s.capped, FALSE
+        FROM ({shares_sql(cap_may_bind(chunk.batch))}) s
         WHERE TRUE
         ON CONFLICT (batch_id, membership_id) DO NOTHING
         """,
@@ -428,8 +455,6 @@ def _complete_publishing(batch: Batch):
         "n": count
     }
     batch.save()
-    from apportionment.signals import batch_published
-
     batch_published.send(sender=Batch, batch=batch)
 
 
@@ -458,13 +483,24 @@ def sweep_stale_chunks(stale_after_seconds: int = 900) -> int:
     for batch_id in running.values_list("pk", flat=True):
         enqueue_pending_chunks(batch_id)
         finish_phase_if_done(batch_id)
+    # Publication's follow-up work (the Merkle root) lost with its message: announce it again.
+    rootless = Batch.objects.filter(
+        status__in=Batch.PUBLIC_STATUSES, merkle_root="", published_at__lt=stale
+    )
+    for batch in rootless:
+        batch_published.send(sender=Batch, batch=batch)
     return reset
 
 
 # --- Collect ----------------------------------------------------------------------------------
 
-# One batch's charges, or (batch None) every batch's: a retry after a top-up or a daily retry.
-BATCH_FILTER = "(%(batch)s IS NULL OR c.batch_id = %(batch)s)"
+
+def _due_filter(retry: bool) -> str:
+    """The charges a collection call takes (alias c): one batch's charges not yet settled, or,
+    for a retry (after a top-up, or the daily retry), every outstanding charge."""
+    if retry:
+        return "c.outstanding"
+    return "c.batch_id = %(batch)s AND NOT c.outstanding AND c.paid_at IS NULL"
 
 
 def start_collection(batch: Batch) -> Batch:
@@ -483,10 +519,7 @@ def start_collection(batch: Batch) -> Batch:
                 """
                 SELECT MIN(a), MAX(a) FROM (
                     SELECT a, (ROW_NUMBER() OVER (ORDER BY a) - 1) / %(size)s AS k FROM (
-                        SELECT DISTINCT p.account_id AS a
-                        FROM apportionment_charge c
-                        JOIN members_membership m ON m.id = c.membership_id
-                        JOIN members_person p ON p.id = m.person_id
+                        SELECT DISTINCT c.account_id AS a FROM apportionment_charge c
                         WHERE c.batch_id = %(batch)s
                     ) accounts
                 ) numbered GROUP BY k ORDER BY k
@@ -505,109 +538,159 @@ def start_collection(batch: Batch) -> Batch:
 
 
 def collect_for_accounts(batch: Batch | None, first_account: int, last_account: int) -> int:
-    """Take unpaid charges from the wallets of accounts in a range, set-based.
+    """Take charges from the wallets of a range of accounts, set-based; returns how many paid.
 
-    Within an account the holder's own memberships come first, then family memberships in
-    the order they joined (SPEC 3); charges are paid in that order while the wallet covers
-    them. One ledger transaction per call: wallets debited, the pool reserve credited.
-    `batch=None` retries every unpaid charge of those accounts, oldest batch first.
+    An account whose wallet covers all it owes is debited in one line and its charges are not
+    written: they are paid because the batch is collected. Only for the other accounts is each
+    charge decided: the holder's own memberships first, then family memberships in the order
+    they joined (SPEC 3), paid while the wallet covers them; the rest become outstanding and
+    suspend their memberships. One ledger transaction per call: wallets debited, the pool
+    reserves credited. `batch=None` retries the outstanding charges, oldest batch first.
     """
+    retry = batch is None
     now = timezone.now()
     params = {
         "batch": batch.pk if batch else None,
+        "pool": batch.pool_id if batch else None,
+        "retry": retry,
         "lo": first_account,
         "hi": last_account,
         "now": now,
         "today": now.date(),
+        "memo": f"batch {batch.pk}" if batch else f"retry accounts {first_account}-{last_account}",
     }
-    txn = LedgerTransaction.objects.create(
-        kind="collection",
-        memo=f"batch {batch.pk}" if batch else f"retry accounts {first_account}-{last_account}",
-    )
-    params["txn"] = txn.pk
+    due = _due_filter(retry)
     with connection.cursor() as cursor:
-        # Every unpaid charge of these accounts in paying order, and whether the wallet covers
-        # it, decided once (zero charges, fully capped, are settled without money moving).
-        cursor.execute("DROP TABLE IF EXISTS collection_due")
+        if _is_postgres():  # the sorts and hashes of a chunk fit in memory
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        for table in ("collection_account", "collection_charge", "collection_debit"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(
             f"""
-            CREATE TEMP TABLE collection_due AS
-            SELECT r.charge_id, r.membership_id, r.membership_status, r.pool_id,
-                   w.id AS wallet_id, r.amount_cents,
-                   r.running <= COALESCE(w.balance_cents, 0) AS payable
+            CREATE TEMP TABLE collection_account AS
+            SELECT d.account_id, w.id AS wallet_id, COALESCE(w.balance_cents, 0) AS balance,
+                   d.due, d.charges
+            FROM (
+                SELECT c.account_id, CAST(SUM(c.amount_cents) AS BIGINT) AS due,
+                       COUNT(*) AS charges
+                FROM apportionment_charge c
+                WHERE {due} AND c.account_id BETWEEN %(lo)s AND %(hi)s
+                GROUP BY c.account_id
+            ) d
+            LEFT JOIN ledger_account w ON w.owner_id = d.account_id AND w.kind = 'wallet'
+            """,
+            params,
+        )
+        # Charge by charge, in paying order, for the accounts the wallet does not cover (and
+        # for every account on a retry, whose paid charges are marked).
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE collection_charge AS
+            SELECT r.charge_id, r.membership_id, r.membership_status, r.account_id, r.pool_id,
+                   r.amount_cents, r.running <= r.balance AS payable
             FROM (
                 SELECT c.id AS charge_id, c.membership_id, m.status AS membership_status,
-                       b.pool_id, p.account_id, c.amount_cents,
+                       c.account_id, b.pool_id, c.amount_cents, a.balance,
                        SUM(c.amount_cents) OVER (
-                           PARTITION BY p.account_id
+                           PARTITION BY c.account_id
                            ORDER BY c.batch_id,
                                     CASE WHEN p.relationship = 'self' THEN 0 ELSE 1 END,
                                     m.joined_at, m.id
                        ) AS running
-                FROM apportionment_charge c
+                FROM collection_account a
+                JOIN apportionment_charge c ON c.account_id = a.account_id
                 JOIN apportionment_batch b ON b.id = c.batch_id
                 JOIN members_membership m ON m.id = c.membership_id
                 JOIN members_person p ON p.id = m.person_id
-                WHERE {BATCH_FILTER} AND c.paid_at IS NULL
-                  AND p.account_id BETWEEN %(lo)s AND %(hi)s
+                WHERE (a.balance < a.due OR %(retry)s) AND {due}
             ) r
-            LEFT JOIN ledger_account w ON w.owner_id = r.account_id AND w.kind = 'wallet'
             """,
             params,
         )
-        if _is_postgres():
-            cursor.execute("ANALYZE collection_due")
+        # What leaves each wallet, and for which pool.
         cursor.execute(
             """
-            UPDATE apportionment_charge SET paid_at = %(now)s, ledger_txn_id = %(txn)s
-            FROM collection_due d WHERE apportionment_charge.id = d.charge_id AND d.payable
+            CREATE TEMP TABLE collection_debit AS
+            SELECT a.wallet_id, CAST(%(pool)s AS BIGINT) AS pool_id, a.due AS amount,
+                   a.charges AS paid
+            FROM collection_account a
+            WHERE NOT %(retry)s AND a.balance >= a.due
+            UNION ALL
+            SELECT a.wallet_id, s.pool_id, SUM(s.amount_cents), COUNT(*)
+            FROM collection_charge s JOIN collection_account a ON a.account_id = s.account_id
+            WHERE s.payable GROUP BY a.wallet_id, s.pool_id
             """,
             params,
         )
-        paid = cursor.rowcount
-        cursor.execute(
-            """
-            INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
-            SELECT %(txn)s, wallet_id, -SUM(amount_cents) FROM collection_due WHERE payable
-            GROUP BY wallet_id HAVING SUM(amount_cents) > 0
-            """,
-            params,
-        )
-        cursor.execute(
-            "SELECT pool_id, SUM(amount_cents) FROM collection_due WHERE payable "
-            "GROUP BY pool_id HAVING SUM(amount_cents) > 0"
-        )
-        reserves = [
-            (txn.pk, system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id)).pk, total)
-            for pool_id, total in cursor.fetchall()
-        ]
-        cursor.executemany(
-            "INSERT INTO ledger_entry (transaction_id, account_id, amount_cents) "
-            "VALUES (%s, %s, %s)",
-            reserves,
-        )
-        cursor.execute(
-            """
-            UPDATE ledger_account SET balance_cents = ledger_account.balance_cents + e.amount_cents
-            FROM ledger_entry e
-            WHERE e.transaction_id = %(txn)s AND e.account_id = ledger_account.id
-            """,
-            params,
-        )
-        if not reserves:
-            txn.delete()
+        txn = _post_collection(cursor, params)
+        if retry:
+            cursor.execute(
+                """
+                UPDATE apportionment_charge
+                SET outstanding = FALSE, paid_at = %(now)s, ledger_txn_id = %(txn)s
+                FROM collection_charge s
+                WHERE apportionment_charge.id = s.charge_id AND s.payable
+                """,
+                {**params, "txn": txn.pk if txn else None},
+            )
+        else:
+            cursor.execute(
+                """
+                UPDATE apportionment_charge SET outstanding = TRUE
+                FROM collection_charge s
+                WHERE apportionment_charge.id = s.charge_id AND NOT s.payable
+                """
+            )
         _suspend_unpaid(params)
-        _reactivate_settled(params)
-        cursor.execute("DROP TABLE collection_due")
+        if retry:
+            _reactivate_settled(params)
+        cursor.execute("SELECT COALESCE(SUM(paid), 0) FROM collection_debit")
+        paid = cursor.fetchone()[0]
+        for table in ("collection_account", "collection_charge", "collection_debit"):
+            cursor.execute(f"DROP TABLE {table}")
     return paid
 
 
+def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
+    """The collection's ledger transaction, from collection_debit: one line per wallet debited
+    and one per pool reserve credited, and the balances moved by the same amounts."""
+    cursor.execute(
+        "SELECT pool_id, SUM(amount) FROM collection_debit GROUP BY pool_id HAVING SUM(amount) > 0"
+    )
+    credits = cursor.fetchall()
+    if not credits:
+        return None
+    txn = LedgerTransaction.objects.create(kind="collection", memo=params["memo"])
+    wallets = """
+        SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
+        GROUP BY wallet_id HAVING SUM(amount) > 0
+    """
+    cursor.execute(
+        f"""
+        INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
+        SELECT %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
+        """,
+        {"txn": txn.pk},
+    )
+    cursor.execute(
+        f"""
+        UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
+        FROM ({wallets}) d WHERE ledger_account.id = d.wallet_id
+        """
+    )
+    for pool_id, total in credits:
+        reserve = system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id))
+        Entry.objects.create(transaction=txn, account=reserve, amount_cents=total)
+        Account.objects.filter(pk=reserve.pk).update(balance_cents=F("balance_cents") + total)
+    return txn
+
+
 def _suspend_unpaid(params: dict):
-    """Memberships with a charge the wallet did not cover (from collection_due)."""
+    """Memberships with a charge the wallet did not cover (from collection_charge)."""
     bulk_change_status(
         """m.status IN ('waiting', 'active') AND m.id IN (
-            SELECT d.membership_id FROM collection_due d
-            WHERE NOT d.payable AND d.membership_status IN ('waiting', 'active'))""",
+            SELECT s.membership_id FROM collection_charge s
+            WHERE NOT s.payable AND s.membership_status IN ('waiting', 'active'))""",
         params,
         Membership.Status.SUSPENDED,
         "charge unpaid: the wallet did not cover it",
@@ -616,12 +699,12 @@ def _suspend_unpaid(params: dict):
 
 
 def _reactivate_settled(params: dict):
-    """Suspended memberships whose charges this call settled, and that owe nothing else."""
+    """Suspended memberships whose charges this retry settled, and that owe nothing else."""
     bulk_change_status(
-        """m.id IN (SELECT d.membership_id FROM collection_due d
-                   WHERE d.payable AND d.membership_status = 'suspended')
+        """m.id IN (SELECT s.membership_id FROM collection_charge s
+                   WHERE s.payable AND s.membership_status = 'suspended')
            AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
-                           WHERE c.membership_id = m.id AND c.paid_at IS NULL)""",
+                           WHERE c.membership_id = m.id AND c.outstanding)""",
         params,
         Membership.Status.ACTIVE,
         "unpaid charges settled",
@@ -701,12 +784,11 @@ def refund_membership_charges(membership: Membership) -> int:
     """
     from ledger.services import wallet_for
 
-    charges = Charge.objects.filter(membership=membership)
-    totals = charges.aggregate(
-        paid=Sum("amount_cents", filter=Q(paid_at__isnull=False)),
-        owed=Sum("amount_cents", filter=Q(paid_at__isnull=True)),
-    )
-    paid, owed = totals["paid"], totals["owed"]
+    charges = Charge.objects.of_account(membership.person.account).filter(membership=membership)
+    settled = charges.settled()
+    paid = settled.aggregate(total=Sum("amount_cents"))["total"]
+    owed_ids = list(charges.exclude(pk__in=settled.values("pk")).values_list("pk", flat=True))
+    owed = Charge.objects.filter(pk__in=owed_ids).aggregate(total=Sum("amount_cents"))["total"]
     sponsor = system_account(Account.Kind.SPONSOR)
     if paid:
         post(
@@ -721,7 +803,9 @@ def refund_membership_charges(membership: Membership) -> int:
             [(sponsor, -owed), (system_account(Account.Kind.POOL_RESERVE, membership.pool), owed)],
             memo=f"shares owed by membership {membership.pk} (ended in waiting), paid by sponsor",
         ).pk
-    charges.filter(paid_at__isnull=True).update(paid_at=timezone.now(), ledger_txn_id=txn_id)
+    Charge.objects.filter(pk__in=owed_ids).update(
+        outstanding=False, paid_at=timezone.now(), ledger_txn_id=txn_id
+    )
     return paid or 0
 
 
@@ -745,7 +829,7 @@ def next_collection_day(pool: Pool, after: dt.date) -> dt.date:
 
 
 def daily_retry_and_lapse(today: dt.date) -> dict:
-    """Retry every unpaid charge; lapse memberships whose retries ran out.
+    """Retry every outstanding charge; lapse memberships whose retries ran out.
 
     A charge is retried daily until 2 days before the next collection day after the
     suspension; then the membership lapses. Correct when run late: the lapse date is derived
@@ -755,10 +839,8 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT MIN(p.account_id), MAX(p.account_id) FROM apportionment_charge c
-            JOIN members_membership m ON m.id = c.membership_id
-            JOIN members_person p ON p.id = m.person_id
-            WHERE c.paid_at IS NULL
+            SELECT MIN(c.account_id), MAX(c.account_id) FROM apportionment_charge c
+            WHERE c.outstanding
             """
         )
         lo, hi = cursor.fetchone()

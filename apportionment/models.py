@@ -3,6 +3,7 @@
 The field names of Batch and Charge are a contract with the reports app (open books).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ class Batch(models.Model):
     # A pool has at most one batch in these states (a partial unique constraint).
     RUNNING_STATUSES = ("publishing", "collecting")
     PUBLIC_STATUSES = ("published", "collecting", "collected", "paid_out")
+    COLLECTED_STATUSES = ("collected", "paid_out")
 
     pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="batches")
     status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
@@ -137,12 +139,40 @@ class Chunk(models.Model):
         return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
 
 
+class ChargeQuerySet(models.QuerySet):
+    def of_account(self, user):
+        """The charges an account holder owes: those of every membership of their household."""
+        return self.filter(account=user)
+
+    def settled(self):
+        """Charges no longer owed: settled after collection day, or not outstanding in a
+        collection that has reached their account (its batch collected, or the collect chunk
+        of their account done)."""
+        reached = Chunk.objects.filter(
+            batch=models.OuterRef("batch"),
+            phase=Chunk.Phase.COLLECT,
+            status=Chunk.Status.DONE,
+            first_id__lte=models.OuterRef("account"),
+            last_id__gte=models.OuterRef("account"),
+        )
+        collected = models.Q(batch__status__in=Batch.COLLECTED_STATUSES) | models.Exists(reached)
+        return self.filter(
+            models.Q(paid_at__isnull=False) | (models.Q(outstanding=False) & collected)
+        )
+
+
 class Charge(models.Model):
-    """One membership's share of one batch. Hot table: keep its constraints deliberate."""
+    """One membership's share of one batch. Hot table: keep its constraints deliberate.
+
+    Collection records exceptions, not marks: a charge the wallet covered on collection day is
+    not written again (it is paid because its batch was collected); a charge the wallet could
+    not cover becomes `outstanding`; `paid_at` is set only for a charge settled later (a retry
+    after a top-up, or the sponsor's waiver).
+    """
 
     # No database foreign-key checks on this hot table: they made the set-based insert 3×
     # slower (docs/benchmarks.md). Charges are written only by the engine, from membership ids
-    # it selects in the same statement; batches and memberships are never deleted (PROTECT).
+    # it selects in the same statement; batches, memberships and accounts are never deleted.
     batch = models.ForeignKey(
         Batch, on_delete=models.PROTECT, related_name="charges", db_constraint=False
     )
@@ -152,26 +182,59 @@ class Charge(models.Model):
         related_name="charges",
         db_constraint=False,
     )
+    # The account holder whose wallet pays it (the membership's household at publication).
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     amount_cents = models.BigIntegerField()
     # What the annual cap cut from this membership's share (paid by the sponsor).
     capped_cents = models.BigIntegerField(default=0)
+    outstanding = models.BooleanField(
+        default=False, help_text=_("The wallet did not cover it on collection day.")
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
-    # The ledger transaction that collected it.
+    # The ledger transaction that settled it after collection day.
     ledger_txn_id = models.BigIntegerField(null=True, blank=True)
 
+    objects = ChargeQuerySet.as_manager()
+
     class Meta:
-        # Deliberately lean: the unique key and one index for "my charges"; no foreign-key
-        # constraint checks beyond Django's own (they halve the insert rate at scale).
+        # Deliberately lean: the unique key, one index for an account's charges (the member's
+        # pages and collection by account range) and a small partial index of the exceptions.
         constraints = [
             models.UniqueConstraint(fields=["batch", "membership"], name="charge_once_per_batch"),
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gte=0, capped_cents__gte=0),
                 name="charge_not_negative",
             ),
+            models.CheckConstraint(
+                condition=models.Q(outstanding=False) | models.Q(paid_at__isnull=True),
+                name="charge_outstanding_is_unpaid",
+            ),
         ]
         indexes = [
-            models.Index(fields=["membership", "batch"], name="charge_membership"),
+            models.Index(fields=["account", "batch"], name="charge_account"),
+            models.Index(
+                fields=["account", "membership"],
+                condition=models.Q(outstanding=True),
+                name="charge_outstanding",
+            ),
         ]
 
     def __str__(self):
         return f"{self.amount_cents} for membership {self.membership_id} in batch {self.batch_id}"
+
+    @property
+    def payment_status(self) -> str:
+        """ "paid", "unpaid" (outstanding) or "due" (its batch is not collected yet)."""
+        if self.outstanding:
+            return "unpaid"
+        if self.paid_at or self.batch.status in Batch.COLLECTED_STATUSES:
+            return "paid"
+        return "due"
+
+    @property
+    def paid_on(self):
+        if self.payment_status != "paid":
+            return None
+        return self.paid_at or self.batch.collected_at

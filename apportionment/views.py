@@ -9,7 +9,7 @@ from apportionment.models import BatchClaim, Charge
 def my_charges(request):
     """Each of the member's charges with its batch and the claims it paid for."""
     charges = (
-        Charge.objects.filter(membership__person__account=request.user)
+        Charge.objects.of_account(request.user)
         .select_related("batch__pool", "membership__person")
         .prefetch_related(
             Prefetch(

@@ -49,7 +49,7 @@ def dashboard(request):
         .order_by("person_id", "pk")
     )
     charges = (
-        Charge.objects.filter(membership__person__account=user)
+        Charge.objects.of_account(user)
         .select_related("batch__pool", "membership__person")
         .prefetch_related("batch__batch_claims__claim__condition")
         .order_by("-batch_id")[:20]

@@ -6,6 +6,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from apportionment.signals import batch_published
-        from reports.services import store_root
+        from reports.services import on_batch_published
 
-        batch_published.connect(store_root, dispatch_uid="reports.store_root")
+        batch_published.connect(on_batch_published, dispatch_uid="reports.store_root")

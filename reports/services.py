@@ -1,11 +1,17 @@
 """Open books (SPEC 7): Merkle roots of batches, members' proofs, anonymized cases, charts."""
 
+import logging
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
 from reports import merkle
 
 LEAF_CHUNK = 20_000
+
+log = logging.getLogger(__name__)
 
 
 def charge_leaves(batch_id: int):
@@ -25,16 +31,32 @@ def compute_root(batch_id: int) -> str:
     return root.hex() if root else ""
 
 
-def store_root(sender=None, batch=None, **kwargs):
-    """On publication: the root of the batch's charges is stored with its figures."""
-    batch.merkle_root = compute_root(batch.pk)
-    Batch.objects.filter(pk=batch.pk).update(merkle_root=batch.merkle_root)
+def on_batch_published(sender=None, batch=None, **kwargs):
+    """The root of a published batch's charges is computed by a task once publication commits:
+    seconds of hashing at a million charges, kept out of the transaction that holds the batch.
+    A lost task is enqueued again by apportionment's sweeper, which sends the signal again."""
+    from reports.tasks import store_root_task
+
+    def enqueue():
+        try:
+            store_root_task.delay(batch.pk)
+        except OperationalError:
+            log.warning("broker unreachable: the root of batch %s waits for the sweeper", batch.pk)
+
+    transaction.on_commit(enqueue)
+
+
+def store_root(batch_id: int) -> str:
+    """Compute and store the root once; a task that runs twice changes nothing."""
+    root = compute_root(batch_id)
+    Batch.objects.filter(pk=batch_id, merkle_root="").update(merkle_root=root)
+    return root
 
 
 def proofs_for(batch: Batch, user) -> dict:
     """The caller's charges in the batch, each with its leaf and audit path."""
     mine = list(
-        Charge.objects.filter(batch=batch, membership__person__account=user)
+        Charge.objects.of_account(user).filter(batch=batch)
         .order_by("membership_id")
         .values_list("membership_id", "amount_cents")
     )

@@ -4,8 +4,9 @@ from django.db import connection
 from django.utils import timezone
 
 from apportionment import apportionment
-from apportionment.models import Chunk
+from apportionment.models import Batch, Chunk
 from claims.models import Claim
+from reports import services as report_services
 from tests.factories import ConditionFactory, MembershipFactory, UserFactory
 
 YEAR_AGO = dt.timedelta(days=365)
@@ -69,4 +70,6 @@ def run_all_chunks(batch):
     ):
         apportionment.run_chunk(chunk_id)
     batch.refresh_from_db()
+    if batch.status == Batch.Status.PUBLISHED and not batch.merkle_root:
+        batch.merkle_root = report_services.store_root(batch.pk)  # the task after commit
     return batch

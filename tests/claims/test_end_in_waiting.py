@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apportionment import apportionment
-from apportionment.models import Charge
+from apportionment.models import Batch, Charge
 from claims import workflow
 from claims.models import Claim
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
@@ -67,7 +67,11 @@ def test_confirmed_date_ends_the_membership_and_refunds_its_shares(
     assert str(first_diagnosed) in change.cause
     # the 200 she paid comes back; the 100 she owed is settled by the sponsor
     assert wallet_for(account).balance_cents == 300
-    assert not Charge.objects.filter(membership=alice, paid_at__isnull=True).exists()
+    assert Charge.objects.filter(membership=alice).settled().count() == 2
+    # collecting the second batch takes nothing more from her wallet
+    collect(Batch.objects.get(status=Batch.Status.PUBLISHED))
+    assert wallet_for(account).balance_cents == 300
+    assert not Charge.objects.filter(membership=alice, outstanding=True).exists()
     assert not unbalanced_transactions().exists() and balances_match_entries()
     with pytest.raises(ValidationError, match="observation period"):
         check_can_join(alice.person, alice.pool, timezone.localdate())

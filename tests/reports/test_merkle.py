@@ -1,15 +1,18 @@
+import datetime as dt
 import json
 import subprocess
 import sys
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from apportionment import apportionment
-from apportionment.models import Charge
+from apportionment.models import Batch, Charge
 from reports import merkle, services
 from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
 from tests.conftest import ROOT
+from tests.factories import PoolFactory
 
 
 def leaves(n, batch=7):
@@ -110,3 +113,29 @@ def test_verify_batch_detects_a_changed_charge(pool, capsys):
     ).update(amount_cents=1)
     with pytest.raises(CommandError, match="MISMATCH"):
         call_command("verify_batch", str(batch.pk))
+
+
+def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
+    db, django_capture_on_commit_callbacks
+):
+    pool = PoolFactory(fee_rate_bp=0)
+    bulk_members(pool, 3)
+    approved_claim(pool, 400)
+    batch = apportionment.start_batch(pool)
+    with django_capture_on_commit_callbacks() as published:
+        for chunk in batch.chunks.all():
+            apportionment.run_chunk(chunk.pk)
+    batch.refresh_from_db()
+    assert batch.status == "published" and batch.merkle_root == ""
+    assert len(published) == 1  # the root task, enqueued once publication commits
+
+    Batch.objects.filter(pk=batch.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as resent:
+        apportionment.sweep_stale_chunks()
+    assert len(resent) == 1  # the sweeper announces the rootless batch again
+
+    root = services.store_root(batch.pk)
+    assert root == services.compute_root(batch.pk) != ""
+    Batch.objects.filter(pk=batch.pk).update(merkle_root="f" * 64)
+    services.store_root(batch.pk)  # a second run changes nothing
+    assert Batch.objects.get(pk=batch.pk).merkle_root == "f" * 64

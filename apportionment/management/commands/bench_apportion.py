@@ -81,9 +81,10 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     cursor.execute(
                         """
-                        INSERT INTO bench_charge (batch_id, membership_id, amount_cents,
-                            capped_cents)
-                        SELECT 0, m.id, 100, 0 FROM members_membership m WHERE m.pool_id = %s
+                        INSERT INTO bench_charge (batch_id, membership_id, account_id,
+                            amount_cents, capped_cents, outstanding)
+                        SELECT 0, m.id, m.person_id, 100, 0, FALSE
+                        FROM members_membership m WHERE m.pool_id = %s
                         """,
                         [pool.pk],
                     )
