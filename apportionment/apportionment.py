@@ -130,6 +130,12 @@ def cap_may_bind(batch: Batch) -> bool:
     return largest + batch.base_share_cents + 1 > batch.annual_cap_cents
 
 
+def _sort_in_memory(cursor, work_mem: str):
+    """Let this transaction's sorts and hashes stay in memory (PostgreSQL's default is 4 MB)."""
+    if _is_postgres():
+        cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
+
+
 def _fetchone(sql: str, params: dict):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -207,7 +213,8 @@ def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id, "size": chunk_size}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _sort_in_memory(cursor, "256MB")  # the odd-cent order sorts every participant's hash
         cursor.execute(
             f"""
             SELECT MIN(id), MAX(id), COUNT(*) FROM (
@@ -514,19 +521,18 @@ def start_collection(batch: Batch) -> Batch:
             )
         batch.status = Batch.Status.COLLECTING
         batch.save(update_fields=["status"])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT MIN(a), MAX(a) FROM (
-                    SELECT a, (ROW_NUMBER() OVER (ORDER BY a) - 1) / %(size)s AS k FROM (
-                        SELECT DISTINCT c.account_id AS a FROM apportionment_charge c
-                        WHERE c.batch_id = %(batch)s
-                    ) accounts
-                ) numbered GROUP BY k ORDER BY k
-                """,
-                {"batch": batch.pk, "size": batch.chunk_size},
-            )
-            bounds = cursor.fetchall()
+        # Ranges of equal width over the accounts that owe (account ids are dense enough).
+        first, last = _fetchone(
+            "SELECT MIN(account_id), MAX(account_id) FROM apportionment_charge "
+            "WHERE batch_id = %(batch)s",
+            {"batch": batch.pk},
+        )
+        bounds = []
+        if first is not None:
+            bounds = [
+                (lo, min(lo + batch.chunk_size - 1, last))
+                for lo in range(first, last + 1, batch.chunk_size)
+            ]
         Chunk.objects.bulk_create(
             Chunk(batch=batch, phase=Chunk.Phase.COLLECT, number=i, first_id=lo, last_id=hi)
             for i, (lo, hi) in enumerate(bounds)
@@ -561,8 +567,7 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
     }
     due = _due_filter(retry)
     with connection.cursor() as cursor:
-        if _is_postgres():  # the sorts and hashes of a chunk fit in memory
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+        _sort_in_memory(cursor, "64MB")
         for table in ("collection_account", "collection_charge", "collection_debit"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(

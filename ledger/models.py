@@ -65,8 +65,24 @@ class Transaction(models.Model):
 
 
 class Entry(models.Model):
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    """One line of a transaction. Append-only: the database refuses to change or delete it.
+
+    No database foreign-key checks: a collection writes a line per wallet, and the two checks
+    per line tripled the time of that insert (docs/benchmarks.md). Instead accounts and
+    transactions are never deleted (a trigger refuses it), so no line can dangle.
+    """
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+    )
+    # Indexed by entry_account_txn below, which leads with the account.
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,
+    )
     amount_cents = models.BigIntegerField(help_text=_("Positive credits the account."))
 
     class Meta:

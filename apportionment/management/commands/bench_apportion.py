@@ -149,6 +149,16 @@ class Command(BaseCommand):
             batch = self.wait(batch, Batch.Status.COLLECTING)
         total = time.perf_counter() - started
         self.stdout.write(f"    publish {published:.2f} s, collect {total - published:.2f} s")
+        deadline = time.monotonic() + 600
+        while not Batch.objects.filter(pk=batch.pk).exclude(merkle_root="").exists():
+            if time.monotonic() > deadline:
+                raise CommandError(f"batch {batch.pk} has no Merkle root after 600 s")
+            time.sleep(0.2)
+        rooted = time.perf_counter() - started
+        self.stdout.write(
+            f"    Merkle root stored {rooted - published:.2f} s after publication "
+            "(its own task, running alongside collection)"
+        )
         return total, batch
 
     @staticmethod

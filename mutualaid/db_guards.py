@@ -1,0 +1,41 @@
+"""Triggers that keep rows from being deleted or changed, for migrations.
+
+Used where a table gives up a foreign-key check for speed (docs/benchmarks.md): the rows the
+dropped key pointed at are then never deleted, so nothing can dangle; an append-only table
+refuses UPDATE too. TRUNCATE (the test suite's flush) is not a row event and stays allowed.
+"""
+
+
+def guard_rows(schema_editor, table: str, name: str, message: str, events=("DELETE",)):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '{message}';
+            END;
+            $$ LANGUAGE plpgsql;
+            CREATE TRIGGER {name} BEFORE {" OR ".join(events)} ON {table}
+                FOR EACH ROW EXECUTE FUNCTION {name}();
+            """,
+            params=None,
+        )
+    elif vendor == "sqlite":
+        for event in events:
+            schema_editor.execute(
+                f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+
+
+def unguard_rows(schema_editor, table: str, name: str, events=("DELETE",)):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();",
+            params=None,
+        )
+    elif vendor == "sqlite":
+        for event in events:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{event.lower()}")
