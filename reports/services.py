@@ -3,7 +3,10 @@
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
-from reports import merkle
+from mutualaid import pagecache
+from mutualaid.templatetags.money import cents
+from pools.models import Pool
+from reports import charts, merkle
 
 LEAF_CHUNK = 20_000
 
@@ -29,6 +32,7 @@ def store_root(sender=None, batch=None, **kwargs):
     """On publication: the root of the batch's charges is stored with its figures."""
     batch.merkle_root = compute_root(batch.pk)
     Batch.objects.filter(pk=batch.pk).update(merkle_root=batch.merkle_root)
+    pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)  # the dashboards link the proofs
 
 
 def proofs_for(batch: Batch, user) -> dict:
@@ -88,3 +92,30 @@ def year_to_date_share(pool, public_batches, year: int) -> int:
         b.base_share_cents for b in public_batches if b.pool_id == pool.pk and b.cap_year == year
     )
     return min(total, pool.annual_cap_cents)
+
+
+def overview(public_batches, year: int) -> list[dict]:
+    """Per pool with public batches: its batches (newest first), charts of the share and the
+    participants per batch, and what a member paid this year."""
+    batches = list(public_batches.order_by("cutoff_at"))
+    pools = []
+    for pool in Pool.objects.order_by("pk"):
+        own = [b for b in batches if b.pool_id == pool.pk]
+        if not own:
+            continue
+        labels = [b.cutoff_at.strftime("%Y-%m-%d") for b in own]
+        pools.append(
+            {
+                "pool": pool,
+                "batches": list(reversed(own)),
+                "share_chart": charts.bars(
+                    list(zip(labels, [b.base_share_cents for b in own], strict=True)), cents
+                ),
+                "members_chart": charts.line(
+                    list(zip(labels, [b.participants for b in own], strict=True))
+                ),
+                "ytd": year_to_date_share(pool, own, year),
+                "year": year,
+            }
+        )
+    return pools
