@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from members.models import Membership, MembershipStatusChange
+from mutualaid import pagecache
 
 
 @transaction.atomic
@@ -35,6 +36,7 @@ def bulk_change_status(
         "cause": cause[:200],
         "now": now,
     }
+    pagecache.bump(pagecache.MEMBERS)  # no per-row signal here; every dashboard may show these
     table = Membership._meta.db_table
     history = MembershipStatusChange._meta.db_table
     update = f"""

@@ -14,6 +14,7 @@ from members.bulk import bulk_change_status
 from members.identity import validate_identity_number
 from members.models import Membership, MembershipStatusChange, Person
 from members.payments import PaymentProvider, SandboxProvider
+from mutualaid import pagecache
 from pools.models import Pool
 
 S = Membership.Status
@@ -208,6 +209,7 @@ def end_in_waiting(membership: Membership, actor, cause: str) -> Membership:
 
     membership = change_membership_status(membership, S.ENDED_IN_WAITING, cause, actor)
     refund_membership_charges(membership)
+    pagecache.bump(pagecache.member(membership.person.account_id))  # the refund's balances
     return membership
 
 
@@ -230,6 +232,7 @@ def top_up_wallet(user, amount_cents: int, provider: PaymentProvider | None = No
         from apportionment.apportionment import settle_unpaid_charges
 
         settle_unpaid_charges(user)
+        pagecache.bump(pagecache.member(user.pk))  # balances and charges move by UPDATE
     wallet.refresh_from_db()
     return wallet
 

@@ -6,13 +6,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, Charge
-from claims.models import Claim
+from apportionment.models import Batch
 from ledger.services import wallet_for
 from members import services
+from members.dashboard import dashboard_content
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
-from notice.selectors import jury_service
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -40,30 +39,8 @@ def signup(request):
 
 @login_required
 def dashboard(request):
-    """Everything a member has with us on one page: memberships, wallet, charges, claims, jury
-    service."""
-    user = request.user
-    memberships = (
-        Membership.objects.filter(person__account=user)
-        .select_related("person", "pool")
-        .order_by("person_id", "pk")
-    )
-    charges = (
-        Charge.objects.of_account(user)
-        .select_related("batch__pool", "membership__person")
-        .prefetch_related("batch__batch_claims__claim__condition")
-        .order_by("-batch_id")[:20]
-    )
-    claims = Claim.objects.filter(claimant=user).select_related("condition", "membership__person")
-    context = {
-        "notifications": user.notifications.all()[:10],
-        "memberships": memberships,
-        "wallet": wallet_for(user),
-        "charges": charges,
-        "claims": claims,
-        "jury": jury_service(user),
-    }
-    return render(request, "members/dashboard.html", context)
+    """Everything a member has with us on one page (members.dashboard)."""
+    return render(request, "members/dashboard.html", {"content": dashboard_content(request)})
 
 
 @login_required

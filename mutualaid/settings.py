@@ -169,6 +169,28 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 
+# --- Caches -------------------------------------------------------------------------------
+# "default" (per process) keeps the rate-limit counters as before. "shared" holds rendered page
+# content across the web processes (mutualaid.pagecache): Redis at CACHE_URL, a database of its
+# own (the test suite clears it), never the broker's; without CACHE_URL nothing is cached.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {
+            "BACKEND": "mutualaid.cache.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "mutualaid",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    ),
+}
+# Session reads from the shared cache, the database kept as the record (no cache: the database).
+SESSION_ENGINE = "mutualaid.sessions"
+SESSION_CACHE_ALIAS = "shared"
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call answers 401 with WWW-Authenticate, not 403.

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -48,6 +49,12 @@ def anonymized(claim, now=None):
         "notice_ends_at": claim.notice_ends_at,
         "days_left": max(left, 0),
     }
+
+
+def board_page(pool="", condition="", page=""):
+    """One page of the public notice board, each case anonymized."""
+    page = Paginator(board_queryset(pool, condition), 20).get_page(page)
+    return {"page": page, "cases": [anonymized(c) for c in page.object_list]}
 
 
 def public_claims():

@@ -5,25 +5,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from claims.models import Claim
-from mutualaid import throttling
+from mutualaid import pagecache, throttling
 from notice import selectors, services
-from notice.board import anonymized, board_queryset, public_claims, public_record
+from notice.board import anonymized, board_page, public_claims, public_record
 from notice.forms import ObjectionForm, VolunteerForm, VoteForm
 
 TOO_MANY = 429
 
 
 def board(request):
-    qs = board_queryset(request.GET.get("pool"), request.GET.get("condition"))
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    cases = [anonymized(c) for c in page.object_list]
-    return render(request, "notice/board.html", {"page": page, "cases": cases})
+    filters = {name: request.GET.get(name, "")[:100] for name in ("pool", "condition", "page")}
+    content = pagecache.render_cached(
+        request,
+        "notice/_board.html",
+        lambda: board_page(**filters),
+        name="notice",
+        scopes=[pagecache.NOTICE],
+        timeout=pagecache.PUBLIC_SECONDS,
+        extra=urlencode(filters),
+    )
+    return render(request, "notice/board.html", {"content": content})
 
 
 def record(request, pk):

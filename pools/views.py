@@ -1,9 +1,17 @@
 from django.shortcuts import render
 
+from mutualaid import pagecache
 from pools.models import Pool
 
 
 def home(request):
     """The public list of pools with their rules in plain words."""
-    pools = Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")
-    return render(request, "pools/home.html", {"pools": pools})
+    content = pagecache.render_cached(
+        request,
+        "pools/_home.html",
+        lambda: {"pools": Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")},
+        name="home",
+        scopes=[pagecache.POOLS],
+        timeout=pagecache.PUBLIC_SECONDS,
+    )
+    return render(request, "pools/home.html", {"content": content})

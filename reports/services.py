@@ -7,7 +7,10 @@ from kombu.exceptions import OperationalError
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
-from reports import merkle
+from mutualaid import pagecache
+from mutualaid.templatetags.money import cents
+from pools.models import Pool
+from reports import charts, merkle
 
 LEAF_CHUNK = 20_000
 
@@ -49,7 +52,8 @@ def on_batch_published(sender=None, batch=None, **kwargs):
 def store_root(batch_id: int) -> str:
     """Compute and store the root once; a task that runs twice changes nothing."""
     root = compute_root(batch_id)
-    Batch.objects.filter(pk=batch_id, merkle_root="").update(merkle_root=root)
+    if Batch.objects.filter(pk=batch_id, merkle_root="").update(merkle_root=root):
+        pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)  # the dashboards link the proofs
     return root
 
 
@@ -110,3 +114,30 @@ def year_to_date_share(pool, public_batches, year: int) -> int:
         b.base_share_cents for b in public_batches if b.pool_id == pool.pk and b.cap_year == year
     )
     return min(total, pool.annual_cap_cents)
+
+
+def overview(public_batches, year: int) -> list[dict]:
+    """Per pool with public batches: its batches (newest first), charts of the share and the
+    participants per batch, and what a member paid this year."""
+    batches = list(public_batches.order_by("cutoff_at"))
+    pools = []
+    for pool in Pool.objects.order_by("pk"):
+        own = [b for b in batches if b.pool_id == pool.pk]
+        if not own:
+            continue
+        labels = [b.cutoff_at.strftime("%Y-%m-%d") for b in own]
+        pools.append(
+            {
+                "pool": pool,
+                "batches": list(reversed(own)),
+                "share_chart": charts.bars(
+                    list(zip(labels, [b.base_share_cents for b in own], strict=True)), cents
+                ),
+                "members_chart": charts.line(
+                    list(zip(labels, [b.participants for b in own], strict=True))
+                ),
+                "ytd": year_to_date_share(pool, own, year),
+                "year": year,
+            }
+        )
+    return pools

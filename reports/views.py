@@ -6,9 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from apportionment.models import Batch
-from mutualaid.templatetags.money import cents
-from pools.models import Pool
-from reports import charts, services
+from mutualaid import pagecache
+from reports import services
 
 
 def public_batches():
@@ -17,29 +16,15 @@ def public_batches():
 
 def index(request):
     """Every published batch, with charts per pool."""
-    batches = list(public_batches().order_by("cutoff_at"))
-    year = timezone.now().year
-    pools = []
-    for pool in Pool.objects.order_by("pk"):
-        own = [b for b in batches if b.pool_id == pool.pk]
-        if not own:
-            continue
-        labels = [b.cutoff_at.strftime("%Y-%m-%d") for b in own]
-        pools.append(
-            {
-                "pool": pool,
-                "batches": list(reversed(own)),
-                "share_chart": charts.bars(
-                    list(zip(labels, [b.base_share_cents for b in own], strict=True)), cents
-                ),
-                "members_chart": charts.line(
-                    list(zip(labels, [b.participants for b in own], strict=True))
-                ),
-                "ytd": services.year_to_date_share(pool, own, year),
-                "year": year,
-            }
-        )
-    return render(request, "reports/index.html", {"pools": pools})
+    content = pagecache.render_cached(
+        request,
+        "reports/_index.html",
+        lambda: {"pools": services.overview(public_batches(), timezone.now().year)},
+        name="reports",
+        scopes=[pagecache.REPORTS],
+        timeout=pagecache.PUBLIC_SECONDS,
+    )
+    return render(request, "reports/index.html", {"content": content})
 
 
 def detail(request, pk):

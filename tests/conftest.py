@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import translation
 
@@ -40,8 +40,9 @@ def _plain_static_storage(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache: no test inherits another's."""
+    """Rate-limit counters and cached pages live in the caches: no test inherits another's."""
     cache.clear()
+    caches["shared"].clear()
 
 
 @pytest.fixture(autouse=True)

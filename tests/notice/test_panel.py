@@ -98,7 +98,8 @@ def test_jurors_are_invited_in_app_and_by_email_after_commit(
     ]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         panel = services.draw_panel(claim, seed=5)
-    assert len(callbacks) == 9
+    emails = [c for c in callbacks if c.__module__ == "claims.notifications"]
+    assert len(emails) == 9  # the other callbacks bump cached pages (mutualaid.pagecache)
     notes = Notification.objects.filter(recipient__in=jurors)
     assert notes.count() == 9
     assert all(f"case #{claim.pk}" in n.text and n.claim_id is None for n in notes)

@@ -18,11 +18,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand, CommandError
 
 WRK_REPORT = """
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         self.report(rows, opts)
 
     def session_cookie(self, user) -> str:
-        session = SessionStore()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -151,7 +151,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{opts['connections']} connections, {opts['seconds']} s per path, "
             f"gunicorn {opts['workers']} workers, "
-            f"database {settings.DATABASES['default']['ENGINE']}"
+            f"database {settings.DATABASES['default']['ENGINE']}, "
+            f"shared cache {settings.CACHES['shared']['BACKEND']}"
         )
         self.stdout.write(
             f"{'path':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"

@@ -1,0 +1,52 @@
+"""What the dashboard shows a member, and its rendered content kept in the shared cache.
+
+The content is cached per member and language under the scopes "member:<id>" (bumped by every
+write to what this member sees) and "members" (bumped by writes shared by many dashboards:
+batches, panels, pools, set-based status changes); see mutualaid.invalidation.
+"""
+
+from apportionment.models import Charge
+from claims.models import Claim
+from ledger.services import wallet_for
+from members.models import Membership
+from mutualaid import pagecache
+from notice.selectors import jury_service
+
+CACHE_SECONDS = 300  # an upper bound only: every write the page shows bumps its scopes
+
+
+def dashboard_context(user) -> dict:
+    """Everything a member has with us: memberships, wallet, charges, claims, jury service."""
+    memberships = (
+        Membership.objects.filter(person__account=user)
+        .select_related("person", "pool")
+        .order_by("person_id", "pk")
+    )
+    charges = (
+        Charge.objects.of_account(user)
+        .select_related("batch__pool", "membership__person")
+        .prefetch_related("batch__batch_claims__claim__condition")
+        .order_by("-batch_id")[:20]
+    )
+    claims = Claim.objects.filter(claimant=user).select_related("condition", "membership__person")
+    return {
+        "notifications": user.notifications.all()[:10],
+        "memberships": memberships,
+        "wallet": wallet_for(user),
+        "charges": charges,
+        "claims": claims,
+        "jury": jury_service(user),
+    }
+
+
+def dashboard_content(request):
+    user = request.user
+    return pagecache.render_cached(
+        request,
+        "members/_dashboard.html",
+        lambda: dashboard_context(user),
+        name="dashboard",
+        scopes=[pagecache.member(user.pk), pagecache.MEMBERS],
+        timeout=CACHE_SECONDS,
+        extra=str(user.pk),
+    )

@@ -1,0 +1,84 @@
+"""Rendered page content kept in the shared cache (Redis), keyed by versions that writes bump.
+
+A cached page part is stored under its name, the language and an optional extra part (e.g. the
+member), with the versions it was rendered under of the *scopes* it depends on ("member:42" for
+what one member sees, "members" for every dashboard, "pools", "notice", "reports"). A write bumps
+the scopes it touches when its transaction commits (mutualaid.invalidation and the set-based
+services call `bump`), so the next request reads new versions and renders afresh: nobody, and
+in particular not the member who made the change, is served content older than a commit that
+bumped its scope. An entry whose versions are no longer current is rendered again.
+
+Only content without per-request parts may be cached: the page around it (navigation, CSRF
+tokens, messages) is rendered for every request. With no shared cache configured (the
+"shared" alias is a dummy cache) everything is rendered for every request.
+"""
+
+import time
+
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+SHARED = "shared"
+MEMBERS = "members"
+POOLS = "pools"
+NOTICE = "notice"
+REPORTS = "reports"
+# Public pages are also time-dependent (a notice's days left, this year's figures): kept short.
+PUBLIC_SECONDS = 30
+
+
+def member(user_id) -> str:
+    return f"member:{user_id}"
+
+
+def _cache():
+    return caches[SHARED]
+
+
+def _version_key(scope: str) -> str:
+    return f"pagecache:v:{scope}"
+
+
+def bump(*scopes: str):
+    """Give each scope a new version once the current transaction commits (at once outside
+    one): content rendered before the change is no longer read."""
+    scopes = tuple(dict.fromkeys(scopes))
+    if scopes:
+        transaction.on_commit(lambda: _set_new_versions(scopes))
+
+
+def _set_new_versions(scopes):
+    version = time.time_ns()
+    _cache().set_many({_version_key(scope): version for scope in scopes}, timeout=None)
+
+
+def render_cached(request, template, build_context, *, name, scopes, timeout, extra=""):
+    """The rendered `template` (its context from `build_context()`), from the cache when none
+    of its scopes was bumped since it was rendered; at most `timeout` seconds old.
+
+    One round trip reads the scopes' versions and the entry (stored with the versions it was
+    rendered under); a scope never bumped, or evicted, gets a new version, so nothing older is
+    read."""
+    cache = _cache()
+    key = f"pagecache:{name}:{get_language()}:{extra}"
+    version_keys = [_version_key(scope) for scope in scopes]
+    found = cache.get_many([*version_keys, key])
+    for version_key in version_keys:
+        if version_key not in found:
+            cache.add(version_key, time.time_ns(), timeout=None)
+            found[version_key] = cache.get(version_key)
+    current = [found[version_key] for version_key in version_keys]
+    if None in current:  # no shared cache (dummy), or it is unreachable: render every time
+        return mark_safe(render_to_string(template, build_context(), request))
+    entry = found.get(key)
+    if entry is not None and entry[0] == current:
+        return mark_safe(entry[1])
+    html = render_to_string(template, build_context(), request)
+    if "csrfmiddlewaretoken" in html:
+        raise ImproperlyConfigured(f"{template} has a CSRF token: it must not be cached.")
+    cache.set(key, (current, html), timeout)
+    return mark_safe(html)
