@@ -115,6 +115,10 @@ def test_verify_batch_detects_a_changed_charge(pool, capsys):
         call_command("verify_batch", str(batch.pk))
 
 
+def root_tasks(callbacks):
+    return [c for c in callbacks if c.__qualname__.startswith("on_batch_published")]
+
+
 def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
     db, django_capture_on_commit_callbacks
 ):
@@ -127,12 +131,12 @@ def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
             apportionment.run_chunk(chunk.pk)
     batch.refresh_from_db()
     assert batch.status == "published" and batch.merkle_root == ""
-    assert len(published) == 1  # the root task, enqueued once publication commits
+    assert len(root_tasks(published)) == 1  # enqueued once publication commits
 
     Batch.objects.filter(pk=batch.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
     with django_capture_on_commit_callbacks() as resent:
         apportionment.sweep_stale_chunks()
-    assert len(resent) == 1  # the sweeper announces the rootless batch again
+    assert len(root_tasks(resent)) == 1  # the sweeper announces the rootless batch again
 
     root = services.store_root(batch.pk)
     assert root == services.compute_root(batch.pk) != ""
