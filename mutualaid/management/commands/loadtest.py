@@ -6,6 +6,11 @@ Starts gunicorn (2 workers, this settings module, persistent DB connections) on 
 signs a demo member in by creating a session row, runs wrk against each page for a bounded
 time and prints requests/s and p50/p95/p99 latency, with each page's share of hello's throughput.
 Traffic goes only to 127.0.0.1.
+
+The path `POST:/api/v1/claims/` files claims: the member, with an API token, posts a draft
+claim on one of their memberships (each one a real row through the claims service). The
+creation limit (30 an hour per member) would turn all but the first into 429s, so this run's
+gunicorn alone gets CREATE_RATE=1000000/hour: the limit is still counted, never reached.
 """
 
 import os
@@ -24,6 +29,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from members.models import Membership
+from pools.models import Condition
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -33,6 +43,15 @@ done = function(summary, latency, requests)
            latency:percentile(50), latency:percentile(95), latency:percentile(99), errors))
 end
 """
+CLAIM_POST = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Token %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"membership": %(membership)d, "condition": "%(condition)s", "cause": "illness", '
+    .. '"diagnosis_date": "%(diagnosed)s", "hospital": "Load test hospital", '
+    .. '"province": "Zhejiang", "submit": false}'
+"""
+CLAIMS = "POST:/api/v1/claims/"
 RESULT = re.compile(r"^RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", re.M)
 
 
@@ -52,7 +71,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="alice", help="demo member to sign in as")
         parser.add_argument(
             "--paths",
-            default="/bench/hello,/,/dashboard/,/notice/,/reports/",
+            default=f"/bench/hello,/,/dashboard/,/notice/,/reports/,{CLAIMS}",
             help="comma-separated paths; the first is the baseline",
         )
 
@@ -65,6 +84,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {opts['user']!r}: run `manage.py seed_demo` first.")
         cookie = self.session_cookie(user)
+        self.claim_post = CLAIM_POST % self.claim_fields(user) if CLAIMS in opts["paths"] else ""
         port = free_port()
         server = self.start_gunicorn(port, opts["workers"])
         try:
@@ -84,8 +104,21 @@ class Command(BaseCommand):
         session.create()
         return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
+    def claim_fields(self, user) -> dict:
+        membership = Membership.objects.filter(person__account=user).order_by("pk").first()
+        condition = Condition.objects.order_by("pk").first()
+        if membership is None or condition is None:
+            raise CommandError(f"{user.username} has no membership to claim on: run seed_demo.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return {
+            "token": token.key,
+            "membership": membership.pk,
+            "condition": condition.code,
+            "diagnosed": timezone.localdate().isoformat(),
+        }
+
     def start_gunicorn(self, port: int, workers: int):
-        env = dict(os.environ, DEBUG="false")
+        env = dict(os.environ, DEBUG="false", CREATE_RATE="1000000/hour")
         cmd = [
             sys.executable,
             "-m",
@@ -110,11 +143,14 @@ class Command(BaseCommand):
         raise CommandError("gunicorn did not answer /healthz within 30 s.")
 
     def run_wrk(self, port, path, cookie, opts):
+        posting = path == CLAIMS
+        if posting:
+            path = path.removeprefix("POST:")
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_REPORT)
+            script.write((self.claim_post if posting else "") + WRK_REPORT)
         try:
             # Warm up each worker's connection and caches, then measure.
-            for _ in range(5):
+            for _ in range(0 if posting else 5):
                 urllib.request.urlopen(
                     urllib.request.Request(
                         f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie}
