@@ -107,7 +107,8 @@ def shares_sql(cap_may_bind: bool = True) -> str:
                                    THEN 1 ELSE 0 END AS share,
                    CASE WHEN %(cap)s - {prior} > 0 THEN %(cap)s - {prior} ELSE 0 END AS room
             FROM ({participants_sql(ranged=True)}) m
-            JOIN members_person person ON person.id = m.person_id{prior_join}
+            JOIN members_person person ON person.id = m.person_id
+                AND person.id BETWEEN %(first_person)s AND %(last_person)s{prior_join}
         ) p
     """
 
@@ -213,8 +214,7 @@ def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id, "size": chunk_size}
-    with transaction.atomic(), connection.cursor() as cursor:
-        _sort_in_memory(cursor, "256MB")  # the odd-cent order sorts every participant's hash
+    with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT MIN(id), MAX(id), COUNT(*) FROM (
@@ -243,7 +243,16 @@ def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int
 
 
 def _share_params(batch: Batch, lo: int, hi: int) -> dict:
+    # The persons of these memberships lie in a range (a person is enrolled with their
+    # membership): bounding it lets PostgreSQL hash-join them instead of one lookup a row.
+    first_person, last_person = _fetchone(
+        "SELECT MIN(person_id), MAX(person_id) FROM members_membership "
+        "WHERE pool_id = %(pool)s AND id BETWEEN %(lo)s AND %(hi)s",
+        {"pool": batch.pool_id, "lo": lo, "hi": hi},
+    )
     return {
+        "first_person": first_person or 0,
+        "last_person": last_person or 0,
         "batch": batch.pk,
         "pool": batch.pool_id,
         "cutoff": batch.cutoff_at,

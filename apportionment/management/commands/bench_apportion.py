@@ -142,13 +142,17 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+        figured = time.perf_counter() - started
         batch = self.wait(batch, Batch.Status.PUBLISHING)
         published = time.perf_counter() - started
         if batch.status == Batch.Status.PUBLISHED:
             apportionment.start_collection(batch)
             batch = self.wait(batch, Batch.Status.COLLECTING)
         total = time.perf_counter() - started
-        self.stdout.write(f"    publish {published:.2f} s, collect {total - published:.2f} s")
+        self.stdout.write(
+            f"    publish {published:.2f} s (figures and chunk ranges {figured:.2f} s, then the "
+            f"chunks), collect {total - published:.2f} s"
+        )
         deadline = time.monotonic() + 600
         while not Batch.objects.filter(pk=batch.pk).exclude(merkle_root="").exists():
             if time.monotonic() > deadline:
@@ -180,8 +184,16 @@ class Command(BaseCommand):
                 cap_year=1900,
             )
             buffer = []
-            for membership in Membership.objects.filter(pool=pool).iterator(chunk_size=10_000):
-                buffer.append(Charge(batch=batch, membership=membership, amount_cents=100))
+            memberships = Membership.objects.filter(pool=pool).select_related("person")
+            for membership in memberships.iterator(chunk_size=10_000):
+                buffer.append(
+                    Charge(
+                        batch=batch,
+                        membership=membership,
+                        account_id=membership.person.account_id,
+                        amount_cents=100,
+                    )
+                )
                 if len(buffer) == 10_000:
                     Charge.objects.bulk_create(buffer)
                     buffer = []
