@@ -170,21 +170,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 
 # --- Caches -------------------------------------------------------------------------------
-# "default" (per process) keeps the rate-limit counters as before. "shared" holds rendered page
-# content across the web processes (mutualaid.pagecache): Redis at CACHE_URL, a database of its
-# own (the test suite clears it), never the broker's; without CACHE_URL nothing is cached.
+# "shared" holds rendered page content and sessions across the web processes (mutualaid.pagecache):
+# Redis at CACHE_URL, a database of its own (the test suite clears it), never the broker's.
+# "default" holds the rate-limit counters: in that Redis too, so every process counts against
+# one budget (while Redis is unreachable the counters are skipped, never the requests). Without
+# CACHE_URL nothing is cached and each process keeps its own counters.
 CACHE_URL = env.str("CACHE_URL", default="")
+SHARED_REDIS = {
+    "BACKEND": "mutualaid.cache.ResilientRedisCache",
+    "LOCATION": CACHE_URL,
+    "KEY_PREFIX": "mutualaid",
+    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+}
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        SHARED_REDIS if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
     "shared": (
-        {
-            "BACKEND": "mutualaid.cache.ResilientRedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "mutualaid",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-        if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+        SHARED_REDIS if CACHE_URL else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     ),
 }
 # Session reads from the shared cache, the database kept as the record (no cache: the database).
