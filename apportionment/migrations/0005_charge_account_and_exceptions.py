@@ -9,6 +9,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from mutualaid.tables import set_fillfactor
+
 BACKFILL = """
 UPDATE apportionment_charge SET account_id = (
     SELECT p.account_id FROM members_membership m JOIN members_person p ON p.id = m.person_id
@@ -22,13 +24,11 @@ WHERE paid_at IS NULL AND batch_id IN (
 
 
 def full_pages(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE apportionment_charge RESET (fillfactor)")
+    set_fillfactor(schema_editor, "apportionment_charge", None)
 
 
 def leave_room(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE apportionment_charge SET (fillfactor = 85)")
+    set_fillfactor(schema_editor, "apportionment_charge", 85)
 
 
 class Migration(migrations.Migration):

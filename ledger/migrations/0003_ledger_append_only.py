@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from mutualaid.db_guards import guard_rows, unguard_rows
+from mutualaid.tables import guard_rows, unguard_rows
 
 # The ledger is append-only and its lines give up their foreign-key checks (docs/benchmarks.md):
 # lines are never changed or deleted, accounts and transactions are never deleted.

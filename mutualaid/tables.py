@@ -1,8 +1,9 @@
-"""Triggers that keep rows from being deleted or changed, for migrations.
+"""Table settings that migrations share: row guards (PostgreSQL and SQLite) and fillfactor.
 
-Used where a table gives up a foreign-key check for speed (docs/benchmarks.md): the rows the
-dropped key pointed at are then never deleted, so nothing can dangle; an append-only table
-refuses UPDATE too. TRUNCATE (the test suite's flush) is not a row event and stays allowed.
+Row guards are triggers that keep rows from being deleted or changed. They are used where a
+table gives up a foreign-key check for speed (docs/benchmarks.md): the rows the dropped key
+pointed at are then never deleted, so nothing can dangle; an append-only table refuses UPDATE
+too. TRUNCATE (the test suite's flush) is not a row event and stays allowed.
 """
 
 
@@ -39,3 +40,14 @@ def unguard_rows(schema_editor, table: str, name: str, events=("DELETE",)):
     elif vendor == "sqlite":
         for event in events:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{event.lower()}")
+
+
+def set_fillfactor(schema_editor, table: str, percent: int | None):
+    """Leave room on each page for updated rows (HOT updates), or reset it (None); PostgreSQL
+    only."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    if percent is None:
+        schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
+    else:
+        schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(percent)})")
