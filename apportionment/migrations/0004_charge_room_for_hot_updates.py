@@ -3,15 +3,15 @@
 
 from django.db import migrations
 
+from mutualaid.tables import set_fillfactor
+
 
 def leave_room(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE apportionment_charge SET (fillfactor = 85)")
+    set_fillfactor(schema_editor, "apportionment_charge", 85)
 
 
 def full_pages(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE apportionment_charge RESET (fillfactor)")
+    set_fillfactor(schema_editor, "apportionment_charge", None)
 
 
 class Migration(migrations.Migration):

@@ -1,20 +1,16 @@
 from django.db import migrations
 
+from mutualaid.beat import add_interval_task, remove_task
+
 NAME = "hand over again the emails the broker never took"
 
 
 def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name=NAME,
-        defaults={"task": "claims.resend_unsent_emails", "interval": every_minute, "enabled": True},
-    )
+    add_interval_task(apps, NAME, "claims.resend_unsent_emails", 60)
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    remove_task(apps, NAME)
 
 
 class Migration(migrations.Migration):

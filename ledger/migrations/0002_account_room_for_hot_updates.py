@@ -3,15 +3,15 @@
 
 from django.db import migrations
 
+from mutualaid.tables import set_fillfactor
+
 
 def leave_room(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_account SET (fillfactor = 80)")
+    set_fillfactor(schema_editor, "ledger_account", 80)
 
 
 def full_pages(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_account RESET (fillfactor)")
+    set_fillfactor(schema_editor, "ledger_account", None)
 
 
 class Migration(migrations.Migration):

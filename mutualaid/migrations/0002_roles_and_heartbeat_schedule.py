@@ -1,25 +1,20 @@
 from django.db import migrations
 
+from mutualaid.beat import add_interval_task, remove_task
+
 GROUPS = ["investigators", "adjudicators", "operators"]
+NAME = "heartbeat every minute"
 
 
 def create_roles_and_schedule(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for name in GROUPS:
         Group.objects.get_or_create(name=name)
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name="heartbeat every minute",
-        defaults={"task": "mutualaid.heartbeat", "interval": every_minute, "enabled": True},
-    )
+    add_interval_task(apps, NAME, "mutualaid.heartbeat", 60)
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name="heartbeat every minute"
-    ).delete()
+    remove_task(apps, NAME)
 
 
 class Migration(migrations.Migration):

@@ -1,20 +1,16 @@
 from django.db import migrations
 
+from mutualaid.beat import add_interval_task, remove_task
+
+NAME = "close ended public notices"
+
 
 def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_10_min, _ = IntervalSchedule.objects.get_or_create(every=600, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name="close ended public notices",
-        defaults={"task": "notice.close_ended_notices", "interval": every_10_min, "enabled": True},
-    )
+    add_interval_task(apps, NAME, "notice.close_ended_notices", 600)
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name="close ended public notices"
-    ).delete()
+    remove_task(apps, NAME)
 
 
 class Migration(migrations.Migration):
