@@ -30,6 +30,7 @@ from ledger.models import Transaction as LedgerTransaction
 from ledger.services import post, system_account
 from members.bulk import bulk_change_status
 from members.models import Membership
+from mutualaid import pagecache
 from pools.models import Pool
 
 log = logging.getLogger(__name__)
@@ -403,6 +404,7 @@ def run_chunk(chunk_id: int) -> str:
         Chunk.objects.filter(pk=chunk.pk, status=Chunk.Status.RUNNING).update(
             status=Chunk.Status.DONE, finished_at=timezone.now(), rows=rows
         )
+        pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
     finish_phase_if_done(chunk.batch_id)
     return f"{chunk.phase} chunk {chunk.number}: {rows} rows"
 
@@ -861,6 +863,7 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
     if lo is not None:
         with transaction.atomic():
             retried = collect_for_accounts(None, lo, hi)
+            pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
     lapsed = 0
     suspended = (
         Membership.objects.filter(status=Membership.Status.SUSPENDED, suspended_since__isnull=False)

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from apportionment import apportionment
 from apportionment.models import Batch
-from mutualaid import pagecache
 from pools.models import Pool
 
 CHUNK_TIME_LIMIT = 600  # seconds; the visibility timeout is 3600
@@ -25,9 +24,7 @@ CHUNK_TIME_LIMIT = 600  # seconds; the visibility timeout is 3600
     soft_time_limit=CHUNK_TIME_LIMIT - 60,
 )
 def run_chunk(chunk_id):
-    result = apportionment.run_chunk(chunk_id)
-    pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
-    return result
+    return apportionment.run_chunk(chunk_id)
 
 
 @shared_task(name="apportionment.sweep_stale_chunks")
@@ -62,6 +59,4 @@ def collect_pool(pool_id):
 @shared_task(name="apportionment.retry_unpaid_charges")
 def retry_unpaid_charges(today=None):
     today = dt.date.fromisoformat(today) if today else timezone.localdate()
-    result = apportionment.daily_retry_and_lapse(today)
-    pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
-    return result
+    return apportionment.daily_retry_and_lapse(today)

@@ -3,8 +3,8 @@
 Every ORM save or delete of a row a cached page shows bumps that page's scopes when its
 transaction commits. Set-based writes (UPDATE … / INSERT … SELECT, which send no signal) bump
 in the service that runs them: members.bulk.bulk_change_status, members.services.top_up_wallet
-and end_in_waiting, reports.services.store_root and the apportionment chunk and retry tasks;
-each phase of a batch also ends with a saved Batch row.
+and end_in_waiting, reports.services.store_root, and apportionment.run_chunk and
+daily_retry_and_lapse; each phase of a batch also ends with a saved Batch row.
 """
 
 from django.db.models.signals import post_delete, post_save

@@ -60,6 +60,7 @@ def test_holder_first_then_family_in_joining_order(family_pool):
     top_up(claim.claimant, 100)
     batch = run_all_chunks(apportionment.start_batch(pool))
     assert set(Charge.objects.filter(batch=batch).values_list("amount_cents", flat=True)) == {100}
+    assert {c.payment_status for c in Charge.objects.filter(batch=batch)} == {"due"}
     batch = collect(batch)
 
     status = {c.membership_id: c.payment_status for c in Charge.objects.filter(batch=batch)}
