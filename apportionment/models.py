@@ -174,17 +174,26 @@ class Charge(models.Model):
     # slower (docs/benchmarks.md). Charges are written only by the engine, from membership ids
     # it selects in the same statement; batches, memberships and accounts are never deleted.
     batch = models.ForeignKey(
-        Batch, on_delete=models.PROTECT, related_name="charges", db_constraint=False
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        db_constraint=False,
+        db_index=False,  # the unique key (batch, membership) serves it
     )
     membership = models.ForeignKey(
         "members.Membership",
         on_delete=models.PROTECT,
         related_name="charges",
         db_constraint=False,
+        db_index=False,  # charges are read by batch or by account, never by membership alone
     )
     # The account holder whose wallet pays it (the membership's household at publication).
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the index (account, batch) serves it
     )
     amount_cents = models.BigIntegerField()
     # What the annual cap cut from this membership's share (paid by the sponsor).

@@ -51,3 +51,15 @@ def set_fillfactor(schema_editor, table: str, percent: int | None):
         schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
     else:
         schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(percent)})")
+
+
+def fillfactor_operation(table: str, percent: int | None, previous: int | None):
+    """A migration operation that sets a table's fillfactor and reverses to the previous one.
+
+    Pages already written keep their old room until the table is rewritten (VACUUM FULL)."""
+    from django.db import migrations
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: set_fillfactor(schema_editor, table, percent),
+        lambda apps, schema_editor: set_fillfactor(schema_editor, table, previous),
+    )
