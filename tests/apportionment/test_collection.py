@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from apportionment import apportionment
-from apportionment.models import Batch, Charge
+from apportionment.models import Batch, Charge, Chunk
 from claims.models import Claim
 from ledger.models import Account
 from ledger.services import (
@@ -16,7 +16,7 @@ from ledger.services import (
     wallet_for,
 )
 from members.models import Membership, Person
-from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
 
 
@@ -117,3 +117,37 @@ def test_only_a_published_batch_is_collected(family_pool):
     batch = apportionment.start_batch(pool)  # still publishing: chunks not run
     with pytest.raises(Exception, match="Only a published batch"):
         apportionment.start_collection(batch)
+
+
+@pytest.mark.parametrize("phase", ["publish", "collect"])
+@pytest.mark.parametrize("first_to_finish", ["first run", "second run"])
+def test_a_chunk_sent_again_while_running_is_done_once(db, phase, first_to_finish):
+    """The sweeper re-sends a chunk whose first run is slow but alive: whichever run takes the
+    chunk's lock first does the work; the other finds it done, so no charge is written twice
+    and no wallet is debited twice."""
+    pool = PoolFactory(fee_rate_bp=0, annual_cap_cents=10**9)
+    account = bulk_members(pool, 60)
+    top_up(account, 10_000)
+    claim = approved_claim(pool, 6_100)  # 61 participants: 100 each
+    top_up(claim.claimant, 100)
+    batch = apportionment.start_batch(pool, chunk_size=1_000)
+    if phase == "collect":
+        apportionment.start_collection(run_all_chunks(batch))
+    chunk = batch.chunks.get(phase=phase)
+    first = apportionment.claim_chunk(chunk.pk)
+    Chunk.objects.filter(pk=chunk.pk).update(status=Chunk.Status.PENDING)  # the sweeper
+    if first_to_finish == "second run":
+        assert apportionment.run_chunk(chunk.pk).endswith("rows")
+        assert apportionment.run_claimed_chunk(first) == "done by another run"
+    else:
+        assert apportionment.run_claimed_chunk(first).endswith("rows")
+        assert apportionment.run_chunk(chunk.pk) == "not pending"
+
+    batch.refresh_from_db()
+    assert Charge.objects.filter(batch=batch).count() == 61 == batch.participants
+    if phase == "publish":
+        assert batch.status == Batch.Status.PUBLISHED, batch.message
+    else:
+        assert batch.status == Batch.Status.PAID_OUT
+        assert wallet_for(account).balance_cents == 10_000 - 60 * 100
+        assert balances_match_entries()

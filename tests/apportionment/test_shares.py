@@ -183,3 +183,18 @@ def test_property_charges_plus_subsidy_equal_the_amount(members, payouts, fee_bp
 )
 def test_fee_rounds_half_up(payouts, bp, fee):
     assert apportionment.round_half_up_fee(payouts, bp) == fee
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("band", [None, 0, 2])
+def test_odd_cent_cut_is_exact_whether_its_band_holds_it_or_not(pool, band):
+    """The cut is found in a band of the hash space around r/N; a band that misses it (band
+    0 always, band 2 sometimes) falls back to sorting every hash, with the same answer."""
+    bulk_members(pool, 300)
+    members = list(pool.memberships.values_list("pk", flat=True))
+    by_hash = sorted(members, key=lambda m: (apportionment.odd_cent_hash(77, m), m))
+    params = {"pool": pool.pk, "cutoff": timezone.now(), "batch": 77}
+    for remainder in (1, 2, 100, 150, 299, 300):
+        cut_hash, cut_id = apportionment.odd_cent_cut(params, 300, remainder, band=band)
+        assert cut_id == by_hash[remainder - 1]
+        assert cut_hash == apportionment.odd_cent_hash(77, cut_id)
