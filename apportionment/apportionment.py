@@ -734,7 +734,7 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
     txn = LedgerTransaction.objects.create(kind="collection", memo=params["memo"])
     wallets = """
         SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
-        GROUP BY wallet_id HAVING SUM(amount) > 0
+        GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
     """
     cursor.execute(
         f"""
