@@ -12,6 +12,7 @@ from members import services
 from members.dashboard import dashboard_content
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
+from mutualaid.layout import render_page
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -40,7 +41,7 @@ def signup(request):
 @login_required
 def dashboard(request):
     """Everything a member has with us on one page (members.dashboard)."""
-    return render(request, "members/dashboard.html", {"content": dashboard_content(request)})
+    return render_page(request, "members/dashboard.html", dashboard_content(request))
 
 
 @login_required

@@ -9,8 +9,8 @@ in particular not the member who made the change, is served content older than a
 bumped its scope. An entry whose versions are no longer current is rendered again.
 
 Only content without per-request parts may be cached: the page around it (navigation, CSRF
-tokens, messages) is rendered for every request. With no shared cache configured (the
-"shared" alias is a dummy cache) everything is rendered for every request.
+tokens, messages) is put together for every request (mutualaid.layout). With no shared cache
+configured (the "shared" alias is a dummy cache) the content is rendered for every request.
 """
 
 import time
@@ -19,7 +19,6 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 SHARED = "shared"
@@ -56,15 +55,17 @@ def _set_new_versions(scopes):
     _cache().set_many({_version_key(scope): version for scope in scopes}, timeout=None)
 
 
-def render_cached(request, template, build_context, *, name, scopes, timeout, extra=""):
-    """The rendered `template` (its context from `build_context()`), from the cache when none
-    of its scopes was bumped since it was rendered; at most `timeout` seconds old.
+def render_cached(request, template, build_context, *, name, scopes, timeout, extra="") -> bytes:
+    """The rendered `template` (its context from `build_context()`) as UTF-8 HTML, from the
+    cache when none of its scopes was bumped since it was rendered; at most `timeout` seconds
+    old. Bytes, the form a response sends, so a cached page is never decoded and encoded again
+    (mutualaid.layout.render_page puts it in its layout).
 
     One round trip reads the scopes' versions and the entry (stored with the versions it was
     rendered under); a scope never bumped, or evicted, gets a new version, so nothing older is
     read."""
     cache = _cache()
-    key = f"pagecache:{name}:{get_language()}:{extra}"
+    key = f"pagecache:html:{name}:{get_language()}:{extra}"  # entries hold UTF-8 bytes
     version_keys = [_version_key(scope) for scope in scopes]
     found = cache.get_many([*version_keys, key])
     for version_key in version_keys:
@@ -73,12 +74,13 @@ def render_cached(request, template, build_context, *, name, scopes, timeout, ex
             found[version_key] = cache.get(version_key)
     current = [found[version_key] for version_key in version_keys]
     if None in current:  # no shared cache (dummy), or it is unreachable: render every time
-        return mark_safe(render_to_string(template, build_context(), request))
+        return render_to_string(template, build_context(), request).encode()
     entry = found.get(key)
     if entry is not None and entry[0] == current:
-        return mark_safe(entry[1])
+        return entry[1]
     html = render_to_string(template, build_context(), request)
     if "csrfmiddlewaretoken" in html:
         raise ImproperlyConfigured(f"{template} has a CSRF token: it must not be cached.")
-    cache.set(key, (current, html), timeout)
-    return mark_safe(html)
+    content = html.encode()
+    cache.set(key, (current, content), timeout)
+    return content
