@@ -12,6 +12,7 @@ from members import services
 from members.dashboard import dashboard_content
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
+from mutualaid import auth
 from mutualaid.layout import render_page
 from pools.models import Pool
 
@@ -32,7 +33,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         wallet_for(user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=auth.PATH)
         messages.success(request, _("Welcome! Your account and wallet are ready."))
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})

@@ -33,6 +33,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from members.models import Membership
+from mutualaid import auth
 from pools.models import Condition
 
 WRK_REPORT = """
@@ -99,7 +100,7 @@ class Command(BaseCommand):
     def session_cookie(self, user) -> str:
         session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = auth.PATH
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
