@@ -6,13 +6,14 @@ times the query itself, building and compiling the same SELECT for every request
 QuerySet `User._default_manager.filter(pk=…)` is compiled once per process and database, and
 each request runs its SQL with the request's primary key, converting the row as the QuerySet
 does (the same columns, converters and Model.from_db): the same user, read from the database on
-every request as before.
+every request as before. That SELECT is also the request's connection health check (see
+_checked_fetch), so a signed-in request's first query costs one round trip, not two.
 """
 
 from functools import cache
 
 from django.contrib.auth import backends, get_user_model
-from django.db import connections, router
+from django.db import InterfaceError, OperationalError, connections, router
 
 PATH = "mutualaid.auth.ModelBackend"
 
@@ -40,14 +41,35 @@ def user_by_pk(pk):
     sql, attnames, compiler, converters = statement
     connection = connections[alias]
     key = model._meta.pk.get_db_prep_value(model._meta.pk.to_python(pk), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
-        rows = cursor.fetchall()
+    rows = _checked_fetch(connection, sql, [key])
     if not rows:
         return None
     if converters:
         rows = list(compiler.apply_converters(rows, converters))
     return model.from_db(alias, attnames, rows[0])
+
+
+def _fetch(connection, sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _checked_fetch(connection, sql, params):
+    """The rows, this SELECT standing in for the connection's health check (CONN_HEALTH_CHECKS:
+    Django sends a `SELECT 1` before a request's first query). A persistent connection the
+    server dropped fails here, is closed and the SELECT runs once more on a new one, as Django's
+    check would have reconnected: one round trip to the database instead of two."""
+    if not connection.health_check_enabled or connection.health_check_done:
+        return _fetch(connection, sql, params)
+    if connection.connection is None or connection.in_atomic_block:
+        return _fetch(connection, sql, params)  # Django's own check (or none) applies
+    connection.health_check_done = True
+    try:
+        return _fetch(connection, sql, params)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return _fetch(connection, sql, params)
 
 
 class ModelBackend(backends.ModelBackend):

@@ -2,6 +2,7 @@
 ORM gives, read from the database on every request, so a deactivation or a password change
 signs the member out at once, however it was written."""
 
+import psycopg
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +13,7 @@ from mutualaid import auth
 from tests.factories import UserFactory
 
 User = get_user_model()
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "auth-tests"}
 
 
 def test_the_user_is_the_one_the_orm_gives(db):
@@ -53,3 +55,24 @@ def test_a_password_change_elsewhere_signs_other_sessions_out(client, db):
     user.save()
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_a_connection_the_server_dropped_is_replaced_for_a_signed_in_page(
+    client, transactional_db, settings
+):
+    """The user's SELECT stands in for the health check: a persistent connection the server
+    closed (a restart, an idle timeout) is replaced and the page answers. (Sessions come from
+    the cache here, so that SELECT is the request's first query.)"""
+    settings.CACHES = {**settings.CACHES, "shared": LOCMEM}
+    client.force_login(UserFactory())
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert connection.health_check_enabled
+    pid = connection.connection.info.backend_pid
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.close_if_unusable_or_obsolete()  # what request_started does under a server
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert connection.connection.info.backend_pid != pid
