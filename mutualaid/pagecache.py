@@ -30,6 +30,13 @@ REPORTS = "reports"
 PUBLIC_SECONDS = 30
 
 
+# Read-ahead (mutualaid.sessions): the keys a page read for a session last time, per process, so
+# that the next request for that page reads them in the session's own round trip.
+_read_ahead: dict = {}
+MAX_READ_AHEAD = 10_000
+_bumps = [0]  # versions this process set: a read-ahead older than one of them is not used
+
+
 def member(user_id) -> str:
     return f"member:{user_id}"
 
@@ -51,6 +58,7 @@ def bump(*scopes: str):
 
 
 def _set_new_versions(scopes):
+    _bumps[0] += 1
     version = time.time_ns()
     _cache().set_many({_version_key(scope): version for scope in scopes}, timeout=None)
 
@@ -62,12 +70,16 @@ def render_cached(request, template, build_context, *, name, scopes, timeout, ex
     (mutualaid.layout.render_page puts it in its layout).
 
     One round trip reads the scopes' versions and the entry (stored with the versions it was
-    rendered under); a scope never bumped, or evicted, gets a new version, so nothing older is
-    read."""
+    rendered under), or none when they were read with the session (read-ahead, see
+    mutualaid.sessions); a scope never bumped, or evicted, gets a new version, so nothing older
+    is read."""
     cache = _cache()
     key = f"pagecache:html:{name}:{get_language()}:{extra}"  # entries hold UTF-8 bytes
     version_keys = [_version_key(scope) for scope in scopes]
-    found = cache.get_many([*version_keys, key])
+    keys = [*version_keys, key]
+    found = _read_with_session(request, keys)
+    if found is None:
+        found = cache.get_many(keys)
     for version_key in version_keys:
         if version_key not in found:
             cache.add(version_key, time.time_ns(), timeout=None)
@@ -84,3 +96,31 @@ def render_cached(request, template, build_context, *, name, scopes, timeout, ex
     content = html.encode()
     cache.set(key, (current, content), timeout)
     return content
+
+
+def read_ahead(session_key, path) -> tuple:
+    """The cache keys to read with this session's data for a GET of `path`: those the page read
+    for this session last time (in this process)."""
+    return _read_ahead.get((session_key, path), ())
+
+
+def bumps() -> int:
+    return _bumps[0]
+
+
+def _read_with_session(request, keys):
+    """`keys` as read with the session's data at the start of this request (mutualaid.sessions),
+    or None: not read with it, or this process set new versions since. Otherwise the keys are
+    remembered for the next GET of this page with this session, once the session is read first
+    (as on a page for members only)."""
+    session = getattr(request, "session", None)
+    if session is None or not session.accessed or not session.session_key:
+        return None
+    read = session.read_ahead_found
+    if read is not None and read[0] == bumps() and set(keys) <= set(session.read_ahead):
+        return {key: read[1][key] for key in keys if key in read[1]}
+    if request.method == "GET":
+        if len(_read_ahead) >= MAX_READ_AHEAD:
+            _read_ahead.clear()
+        _read_ahead[session.session_key, request.path] = tuple(keys)
+    return None
