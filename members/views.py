@@ -12,6 +12,8 @@ from members import services
 from members.dashboard import dashboard_content
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
+from mutualaid import auth
+from mutualaid.layout import render_page
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -31,7 +33,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         wallet_for(user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=auth.PATH)
         messages.success(request, _("Welcome! Your account and wallet are ready."))
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
@@ -40,7 +42,7 @@ def signup(request):
 @login_required
 def dashboard(request):
     """Everything a member has with us on one page (members.dashboard)."""
-    return render(request, "members/dashboard.html", {"content": dashboard_content(request)})
+    return render_page(request, "members/dashboard.html", dashboard_content(request))
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from claims.models import Claim
 from mutualaid import pagecache, throttling
+from mutualaid.layout import render_page
 from notice import selectors, services
 from notice.board import anonymized, board_page, public_claims, public_record
 from notice.forms import ObjectionForm, VolunteerForm, VoteForm
@@ -30,7 +31,7 @@ def board(request):
         timeout=pagecache.PUBLIC_SECONDS,
         extra=urlencode(filters),
     )
-    return render(request, "notice/board.html", {"content": content})
+    return render_page(request, "notice/board.html", content)
 
 
 def record(request, pk):

@@ -1,6 +1,5 @@
-from django.shortcuts import render
-
 from mutualaid import pagecache
+from mutualaid.layout import render_page
 from pools.models import Pool
 
 
@@ -14,4 +13,4 @@ def home(request):
         scopes=[pagecache.POOLS],
         timeout=pagecache.PUBLIC_SECONDS,
     )
-    return render(request, "pools/home.html", {"content": content})
+    return render_page(request, "pools/home.html", content)

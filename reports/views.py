@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apportionment.models import Batch
 from mutualaid import pagecache
+from mutualaid.layout import render_page
 from reports import services
 
 
@@ -24,7 +25,7 @@ def index(request):
         scopes=[pagecache.REPORTS],
         timeout=pagecache.PUBLIC_SECONDS,
     )
-    return render(request, "reports/index.html", {"content": content})
+    return render_page(request, "reports/index.html", content)
 
 
 def detail(request, pk):

@@ -35,5 +35,7 @@ def test_load_scenario_runs_and_reports_every_page(transactional_db, monkeypatch
     for path, rps, p50, _p95, p99, errors, _share in rows:
         assert float(rps) > 0 and float(p99) >= float(p50), path
         assert errors == "0", f"{path}: {errors} errors under load"
-    # the claims were filed for real, through the service (drafts of the signed-in member)
-    assert Claim.objects.filter(claimant__username="alice", hospital="Load test hospital").exists()
+    # the claims were filed for real, through the service (drafts of the filing member, not of
+    # the member whose dashboard is measured)
+    assert Claim.objects.filter(claimant__username="bob", hospital="Load test hospital").exists()
+    assert not Claim.objects.filter(claimant__username="alice", hospital="Load test hospital")

@@ -130,3 +130,63 @@ def test_a_logout_the_cache_cannot_confirm_fails_and_leaves_the_session_whole(
     assert client.get(reverse("dashboard")).status_code == 200  # still signed in, not half out
     client.post(reverse("logout"))
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+def count_reads(monkeypatch, cache):
+    """Passes every read through to the cache, counting them (a get_many once, not the gets
+    the local-memory cache makes it of)."""
+    reads = []
+    inside = []
+    for name in ("get", "get_many"):
+        read = getattr(cache, name)
+
+        def counted(*args, _read=read, _name=name, **kwargs):
+            if not inside:
+                reads.append(_name)
+            inside.append(_name)
+            try:
+                return _read(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(cache, name, counted)
+    return reads
+
+
+def test_a_members_dashboard_is_read_with_the_session_in_one_round_trip(
+    client, member, shared_cache, monkeypatch, django_capture_on_commit_callbacks
+):
+    client.force_login(member)
+    dashboard(client)  # renders and stores the content
+    dashboard(client)  # remembers which keys this session's dashboard reads
+    reads = count_reads(monkeypatch, shared_cache)
+    assert "¥0.00" in dashboard(client)
+    assert reads == ["get_many"]  # the session and the content's versions and entry at once
+    with django_capture_on_commit_callbacks(execute=True):
+        services.top_up_wallet(member, 12_345)
+    assert "¥123.45" in dashboard(client)  # versions read with the session are the new ones
+    other = MembershipFactory().person.account
+    client.force_login(other)  # a new session key: nothing read ahead, nothing of the other's
+    assert "¥123.45" not in dashboard(client)
+
+
+def test_content_read_with_the_session_is_not_used_after_a_write_in_the_same_request(
+    client, member, shared_cache, rf, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import SESSION_KEY
+
+    from members.dashboard import dashboard_content
+    from mutualaid.sessions import SessionStore
+
+    client.force_login(member)
+    dashboard(client)
+    dashboard(client)
+    request = rf.get(reverse("dashboard"))
+    request.user = member
+    request.session = SessionStore(client.session.session_key)
+    request.session.read_ahead = pagecache.read_ahead(request.session.session_key, request.path)
+    assert request.session.read_ahead
+    assert request.session[SESSION_KEY] == str(member.pk)  # read, with the dashboard's keys
+    with django_capture_on_commit_callbacks(execute=True):
+        services.top_up_wallet(member, 12_345)  # a write in this same request
+    assert "¥123.45" in dashboard_content(request).decode()
