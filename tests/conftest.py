@@ -13,6 +13,8 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import translation
 
+from mutualaid.management.commands import seed_demo
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,6 +38,13 @@ def _plain_static_storage(settings, tmp_path):
     }
     settings.EVIDENCE_ROOT = tmp_path / "evidence"
     settings.MEDIA_ROOT = settings.EVIDENCE_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _demo_logins_elsewhere(monkeypatch, tmp_path):
+    """A test's demo users are not the developer's: their logins stay out of var/, where bin/run
+    shows the file (stale passwords first, after a test run)."""
+    monkeypatch.setattr(seed_demo, "LOGINS_FILE", tmp_path / "demo-logins.txt")
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from members.models import Membership
+from mutualaid.management.commands import seed_demo
 from mutualaid.models import Heartbeat
 from mutualaid.tasks import heartbeat
 from pools.models import Condition, Pool
@@ -29,6 +30,7 @@ def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
     assert "admin" in first and "investigator" in first
+    assert seed_demo.LOGINS_FILE.read_text().count("alice") == 1  # a test's own file
     counts = (Pool.objects.count(), Condition.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert "nothing changed" in capsys.readouterr().out
