@@ -3,17 +3,9 @@
 
 from django.db import migrations
 
-from mutualaid.tables import set_fillfactor
-
-
-def leave_room(apps, schema_editor):
-    set_fillfactor(schema_editor, "apportionment_charge", 85)
-
-
-def full_pages(apps, schema_editor):
-    set_fillfactor(schema_editor, "apportionment_charge", None)
+from mutualaid.tables import fillfactor_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("apportionment", "0003_schedules")]
-    operations = [migrations.RunPython(leave_room, full_pages)]
+    operations = [fillfactor_operation("apportionment_charge", 85, previous=None)]

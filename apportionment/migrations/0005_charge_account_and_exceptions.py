@@ -9,7 +9,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from mutualaid.tables import set_fillfactor
+from mutualaid.tables import fillfactor_operation
 
 BACKFILL = """
 UPDATE apportionment_charge SET account_id = (
@@ -21,14 +21,6 @@ UPDATE apportionment_charge SET outstanding = TRUE
 WHERE paid_at IS NULL AND batch_id IN (
     SELECT id FROM apportionment_batch WHERE status IN ('collected', 'paid_out'))
 """
-
-
-def full_pages(apps, schema_editor):
-    set_fillfactor(schema_editor, "apportionment_charge", None)
-
-
-def leave_room(apps, schema_editor):
-    set_fillfactor(schema_editor, "apportionment_charge", 85)
 
 
 class Migration(migrations.Migration):
@@ -89,5 +81,5 @@ class Migration(migrations.Migration):
                 name="charge_outstanding_is_unpaid",
             ),
         ),
-        migrations.RunPython(full_pages, leave_room),
+        fillfactor_operation("apportionment_charge", None, previous=85),
     ]

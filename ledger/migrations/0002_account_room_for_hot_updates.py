@@ -3,17 +3,9 @@
 
 from django.db import migrations
 
-from mutualaid.tables import set_fillfactor
-
-
-def leave_room(apps, schema_editor):
-    set_fillfactor(schema_editor, "ledger_account", 80)
-
-
-def full_pages(apps, schema_editor):
-    set_fillfactor(schema_editor, "ledger_account", None)
+from mutualaid.tables import fillfactor_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0001_initial")]
-    operations = [migrations.RunPython(leave_room, full_pages)]
+    operations = [fillfactor_operation("ledger_account", 80, previous=None)]
