@@ -163,22 +163,25 @@ class Command(BaseCommand):
         return total, batch
 
     @staticmethod
-    def wait_for_root(batch, timeout=600):
+    def poll(done, timeout, what, interval):
+        """Wait until `done()` is true, checking every `interval` seconds; fail after `timeout`."""
         deadline = time.monotonic() + timeout
-        while not Batch.objects.filter(pk=batch.pk).exclude(merkle_root="").exists():
+        while not done():
             if time.monotonic() > deadline:
-                raise CommandError(f"batch {batch.pk} has no Merkle root after {timeout} s")
-            time.sleep(0.1)
+                raise CommandError(f"{what} after {timeout} s")
+            time.sleep(interval)
 
-    @staticmethod
-    def wait(batch, running_status, timeout=1800):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for_root(self, batch, timeout=600):
+        rooted = Batch.objects.filter(pk=batch.pk).exclude(merkle_root="")
+        self.poll(rooted.exists, timeout, f"batch {batch.pk} has no Merkle root", interval=0.1)
+
+    def wait(self, batch, running_status, timeout=1800):
+        def moved_on():
             batch.refresh_from_db()
-            if batch.status != running_status:
-                return batch
-            time.sleep(0.2)
-        raise CommandError(f"batch {batch.pk} still {running_status} after {timeout} s")
+            return batch.status != running_status
+
+        self.poll(moved_on, timeout, f"batch {batch.pk} still {running_status}", interval=0.2)
+        return batch
 
     def orm_bulk_create(self, pool):
         with transaction.atomic():
