@@ -18,11 +18,12 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Max, Min, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, BatchClaim, Charge, Chunk
+from apportionment.models import Batch, BatchClaim, Charge, Chunk, charge_id
 from apportionment.signals import batch_published
 from claims import evidence_log
 from claims.models import Claim
@@ -96,7 +97,7 @@ def shares_sql(cap_may_bind: bool = True) -> str:
                 JOIN apportionment_batch b ON b.id = c.batch_id
                 WHERE b.pool_id = %(pool)s AND b.cap_year = %(year)s AND b.id <> %(batch)s
                   AND b.status IN ('published', 'collecting', 'collected', 'paid_out')
-                  AND c.membership_id BETWEEN %(lo)s AND %(hi)s
+                  AND c.id BETWEEN b.id * %(per_batch)s + %(lo)s AND b.id * %(per_batch)s + %(hi)s
                 GROUP BY c.membership_id
             ) prior ON prior.membership_id = m.id"""
     return f"""
@@ -311,6 +312,8 @@ def _share_params(batch: Batch, lo: int, hi: int) -> dict:
         "year": batch.cap_year,
         "lo": lo,
         "hi": hi,
+        "first_charge": charge_id(batch.pk, 0),
+        "per_batch": charge_id(1, 0),
     }
 
 
@@ -452,8 +455,8 @@ def run_claimed_chunk(chunk: Chunk) -> str:
     The sweeper may re-send a chunk whose first run is slow but alive. Whichever run takes the
     lock first does the work and marks the chunk done; the other waits, then finds it done. So
     a collection chunk never debits twice, and charges need no ON CONFLICT, which made their
-    insert twice as slow (docs/benchmarks.md); the unique key (batch, membership) still
-    refuses a duplicate.
+    insert twice as slow (docs/benchmarks.md); a charge's primary key is its (batch,
+    membership), so a duplicate is still refused.
     """
     with transaction.atomic():
         status = Chunk.objects.select_for_update().values_list("status", flat=True).get(pk=chunk.pk)
@@ -475,8 +478,9 @@ def _insert_charges(chunk: Chunk) -> int:
     return _execute(
         f"""
         INSERT INTO apportionment_charge
-            (batch_id, membership_id, account_id, amount_cents, capped_cents, outstanding)
-        SELECT %(batch)s, s.membership_id, s.account_id, s.amount, s.capped, FALSE
+            (id, batch_id, membership_id, account_id, amount_cents, capped_cents, outstanding)
+        SELECT %(first_charge)s + s.membership_id, %(batch)s, s.membership_id, s.account_id,
+               s.amount, s.capped, FALSE
         FROM ({shares_sql(cap_may_bind(chunk.batch))}) s
         """,
         _share_params(chunk.batch, chunk.first_id, chunk.last_id),
@@ -500,13 +504,12 @@ def finish_phase_if_done(batch_id: int):
 
 
 def _complete_publishing(batch: Batch):
-    count, charged, capped = _fetchone(
-        """
-        SELECT COUNT(*), COALESCE(SUM(amount_cents), 0), COALESCE(SUM(capped_cents), 0)
-        FROM apportionment_charge WHERE batch_id = %(batch)s
-        """,
-        {"batch": batch.pk},
+    totals = Charge.objects.of_batch(batch.pk).aggregate(
+        count=Count("pk"),
+        charged=Coalesce(Sum("amount_cents"), 0),
+        capped=Coalesce(Sum("capped_cents"), 0),
     )
+    count, charged, capped = totals["count"], totals["charged"], totals["capped"]
     batch.subsidy_cents = capped
     if count != batch.participants or charged + capped != batch.amount_cents:
         batch.status = Batch.Status.FAILED
@@ -593,11 +596,10 @@ def start_collection(batch: Batch) -> Batch:
         batch.status = Batch.Status.COLLECTING
         batch.save(update_fields=["status"])
         # Ranges of equal width over the accounts that owe (account ids are dense enough).
-        first, last = _fetchone(
-            "SELECT MIN(account_id), MAX(account_id) FROM apportionment_charge "
-            "WHERE batch_id = %(batch)s",
-            {"batch": batch.pk},
+        accounts = Charge.objects.of_batch(batch.pk).aggregate(
+            first=Min("account_id"), last=Max("account_id")
         )
+        first, last = accounts["first"], accounts["last"]
         bounds = id_ranges(first, last, batch.chunk_size) if first is not None else []
         Chunk.objects.bulk_create(
             Chunk(batch=batch, phase=Chunk.Phase.COLLECT, number=i, first_id=lo, last_id=hi)

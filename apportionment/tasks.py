@@ -1,8 +1,9 @@
 """Celery tasks of apportionment. Beat only enqueues; each task re-checks the batch table.
 
 Chunk tasks are idempotent (a conditional claim of the chunk row, then its row lock: a second
-run waits for the first and finds the chunk done; the unique key refuses a duplicate charge),
-acknowledged late, and limited in time well below the Redis visibility timeout.
+run waits for the first and finds the chunk done; a charge's primary key is its (batch,
+membership), so a duplicate is refused), acknowledged late, and limited in time well below the
+Redis visibility timeout.
 """
 
 import datetime as dt

@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from apportionment.models import Batch, Charge
+from apportionment.models import Batch, Charge, charge_id
 from claims.models import Claim
 from mutualaid import pagecache
 from mutualaid.templatetags.money import cents
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 def charge_leaves(batch_id: int):
     """Leaves in membership-id order, streamed from a server-side cursor."""
     rows = (
-        Charge.objects.filter(batch_id=batch_id)
-        .order_by("membership_id")
+        Charge.objects.of_batch(batch_id)
+        .order_by("pk")  # membership-id order within a batch
         .values_list("membership_id", "amount_cents")
         .iterator(chunk_size=LEAF_CHUNK)
     )
@@ -60,7 +60,8 @@ def store_root(batch_id: int) -> str:
 def proofs_for(batch: Batch, user) -> dict:
     """The caller's charges in the batch, each with its leaf and audit path."""
     mine = list(
-        Charge.objects.of_account(user).filter(batch=batch)
+        Charge.objects.of_account(user)
+        .filter(batch=batch)
         .order_by("membership_id")
         .values_list("membership_id", "amount_cents")
     )
@@ -68,7 +69,8 @@ def proofs_for(batch: Batch, user) -> dict:
     if mine:
         levels = merkle.build_levels(charge_leaves(batch.pk))
         for membership_id, amount in mine:
-            index = Charge.objects.filter(batch=batch, membership_id__lt=membership_id).count()
+            before = charge_id(batch.pk, membership_id)
+            index = Charge.objects.of_batch(batch.pk).filter(pk__lt=before).count()
             proofs.append(
                 {
                     "batch_id": batch.pk,

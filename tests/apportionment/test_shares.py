@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +38,28 @@ def test_batch_splits_payouts_plus_fee_to_the_cent(pool):
     assert set(charges.values()) == {18_800}
     assert sum(charges.values()) + batch.subsidy_cents == batch.amount_cents
     assert Claim.objects.filter(status=Claim.Status.APPORTIONED).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_charges_key_is_its_batch_and_membership(pool):
+    """The primary key is the unique key (batch, membership): the database refuses a second
+    charge of a membership in a batch, and an id that is not the pair."""
+    bulk_members(pool, 5)
+    approved_claim(pool, 1_000)
+    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=2))
+    charge = Charge.objects.of_batch(batch.pk).order_by("pk").first()
+    assert charge.pk == (batch.pk << 32) + charge.membership_id
+    assert Charge.objects.of_batch(batch.pk).count() == batch.participants == 6
+    assert Charge.objects.of_batch(batch.pk + 1).count() == 0
+
+    def another(**fields):
+        values = {"batch_id": batch.pk, "membership_id": charge.membership_id, "amount_cents": 1}
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Charge.objects.create(account_id=charge.account_id, **{**values, **fields})
+
+    another()  # the same membership in the same batch
+    another(id=charge.pk + 1)  # an id that is not (batch, membership)
+    another(membership_id=-1, id=(batch.pk << 32) - 1)  # outside the membership half of the key
 
 
 @pytest.mark.django_db

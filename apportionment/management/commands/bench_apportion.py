@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apportionment import apportionment
-from apportionment.models import Batch, Charge
+from apportionment.models import Batch, Charge, charge_id
 from claims.models import Claim
 from ledger.models import Account
 from members.models import Membership
@@ -81,9 +81,9 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     cursor.execute(
                         """
-                        INSERT INTO bench_charge (batch_id, membership_id, account_id,
+                        INSERT INTO bench_charge (id, batch_id, membership_id, account_id,
                             amount_cents, capped_cents, outstanding)
-                        SELECT 0, m.id, m.person_id, 100, 0, FALSE
+                        SELECT m.id, 0, m.id, m.person_id, 100, 0, FALSE
                         FROM members_membership m WHERE m.pool_id = %s
                         """,
                         [pool.pk],
@@ -196,6 +196,7 @@ class Command(BaseCommand):
             for membership in memberships.iterator(chunk_size=10_000):
                 buffer.append(
                     Charge(
+                        id=charge_id(batch.pk, membership.pk),
                         batch=batch,
                         membership=membership,
                         account_id=membership.person.account_id,
