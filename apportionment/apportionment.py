@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, BatchClaim, Charge, Chunk, charge_id
+from apportionment.models import Batch, BatchClaim, Charge, Chunk
 from apportionment.signals import batch_published
 from claims import evidence_log
 from claims.models import Claim
@@ -33,6 +33,7 @@ from ledger.services import post, system_account
 from members.bulk import bulk_change_status
 from members.models import Membership
 from mutualaid import pagecache
+from mutualaid.pairkeys import pair_key
 from pools.models import Pool
 
 log = logging.getLogger(__name__)
@@ -312,8 +313,8 @@ def _share_params(batch: Batch, lo: int, hi: int) -> dict:
         "year": batch.cap_year,
         "lo": lo,
         "hi": hi,
-        "first_charge": charge_id(batch.pk, 0),
-        "per_batch": charge_id(1, 0),
+        "first_charge": pair_key(batch.pk, 0),
+        "per_batch": pair_key(1, 0),
     }
 
 
@@ -740,10 +741,10 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
     """
     cursor.execute(
         f"""
-        INSERT INTO ledger_entry (transaction_id, account_id, amount_cents)
-        SELECT %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
+        INSERT INTO ledger_entry (id, transaction_id, account_id, amount_cents)
+        SELECT %(first_line)s + d.wallet_id, %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
         """,
-        {"txn": txn.pk},
+        {"txn": txn.pk, "first_line": pair_key(txn.pk, 0)},
     )
     cursor.execute(
         f"""

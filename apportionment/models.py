@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.pairkeys import pair_key, pair_key_check, pair_key_field, pair_key_range
+
 
 class Batch(models.Model):
     class Status(models.TextChoices):
@@ -139,25 +141,10 @@ class Chunk(models.Model):
         return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
 
 
-# A charge's id is its (batch, membership) pair in one integer: batch id × 2^32 + membership id.
-# The primary key thus also keeps a membership from being charged twice in a batch, with no
-# second unique index on the hot table, and a batch's charges are one range of the key.
-CHARGE_ID_BATCH_SHIFT = 32
-
-
-def charge_id(batch_id: int, membership_id: int) -> int:
-    return (batch_id << CHARGE_ID_BATCH_SHIFT) + membership_id
-
-
-def charge_id_range(batch_id: int) -> tuple[int, int]:
-    """The first and last charge id a batch can have."""
-    return charge_id(batch_id, 0), charge_id(batch_id + 1, 0) - 1
-
-
 class ChargeQuerySet(models.QuerySet):
     def of_batch(self, batch_id: int):
         """A batch's charges, read as one range of the primary key."""
-        return self.filter(pk__range=charge_id_range(batch_id), batch_id=batch_id)
+        return self.filter(pk__range=pair_key_range(batch_id), batch_id=batch_id)
 
     def of_account(self, user):
         """The charges an account holder owes: those of every membership of their household."""
@@ -189,9 +176,8 @@ class Charge(models.Model):
     after a top-up, or the sponsor's waiver).
     """
 
-    id = models.BigIntegerField(
-        primary_key=True, editable=False, help_text=_("batch id × 2^32 + membership id")
-    )
+    # (batch, membership) as one integer: the primary key is also the unique key.
+    id = pair_key_field(help_text=_("batch id × 2^32 + membership id"))
     # No database foreign-key checks on this hot table: they made the set-based insert 3×
     # slower (docs/benchmarks.md). Charges are written only by the engine, from membership ids
     # it selects in the same statement; batches, memberships and accounts are never deleted.
@@ -234,14 +220,7 @@ class Charge(models.Model):
         # one index for an account's charges (the member's pages and collection by account
         # range) and a small partial index of the exceptions.
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(
-                    id=models.F("batch_id") * 2**CHARGE_ID_BATCH_SHIFT + models.F("membership_id"),
-                    membership_id__gte=0,
-                    membership_id__lt=2**CHARGE_ID_BATCH_SHIFT,
-                ),
-                name="charge_id_is_batch_and_membership",
-            ),
+            pair_key_check("batch_id", "membership_id", name="charge_id_is_batch_and_membership"),
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gte=0, capped_cents__gte=0),
                 name="charge_not_negative",
@@ -265,7 +244,7 @@ class Charge(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is None:
-            self.pk = charge_id(self.batch_id, self.membership_id)
+            self.pk = pair_key(self.batch_id, self.membership_id)
         super().save(*args, **kwargs)
 
     @property

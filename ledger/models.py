@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mutualaid.pairkeys import pair_key, pair_key_check, pair_key_field, pair_key_range
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -64,16 +66,30 @@ class Transaction(models.Model):
         return f"#{self.pk} {self.kind}"
 
 
-class Entry(models.Model):
-    """One line of a transaction. Append-only: the database refuses to change or delete it.
+class EntryQuerySet(models.QuerySet):
+    def of_transaction(self, transaction_id: int):
+        """A transaction's lines, read as one range of the primary key."""
+        return self.filter(pk__range=pair_key_range(transaction_id), transaction_id=transaction_id)
 
-    No database foreign-key checks: a collection writes a line per wallet, and the two checks
-    per line tripled the time of that insert (docs/benchmarks.md). Instead accounts and
-    transactions are never deleted (a trigger refuses it), so no line can dangle.
+
+class Entry(models.Model):
+    """One account's line of a transaction. Append-only: the database refuses to change or
+    delete it.
+
+    A collection writes a line per wallet, so this table is kept lean: no database foreign-key
+    checks (the two checks per line tripled the time of that insert, docs/benchmarks.md;
+    accounts and transactions are never deleted, a trigger refuses it, so no line can dangle),
+    and the id is the pair (transaction, account), so a transaction has one line per account.
     """
 
+    # (transaction, account) as one integer: the primary key also serves the transaction's lines.
+    id = pair_key_field(help_text=_("transaction id × 2^32 + account id"))
     transaction = models.ForeignKey(
-        Transaction, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+        Transaction,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,
     )
     # Indexed by entry_account_txn below, which leads with the account.
     account = models.ForeignKey(
@@ -85,11 +101,21 @@ class Entry(models.Model):
     )
     amount_cents = models.BigIntegerField(help_text=_("Positive credits the account."))
 
+    objects = EntryQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["account", "transaction"], name="entry_account_txn")]
         constraints = [
             models.CheckConstraint(condition=~Q(amount_cents=0), name="entry_not_zero"),
+            pair_key_check(
+                "transaction_id", "account_id", name="entry_id_is_transaction_and_account"
+            ),
         ]
 
     def __str__(self):
         return f"{self.account}: {self.amount_cents:+d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:
+            self.pk = pair_key(self.transaction_id, self.account_id)
+        super().save(*args, **kwargs)

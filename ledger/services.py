@@ -1,11 +1,14 @@
 """Posting to the ledger. Balances move only here (and in set-based batch SQL that keeps the
 same rule: one transaction, entries summing to zero)."""
 
+from collections import defaultdict
+
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.db.models import F, Sum
 
 from ledger.models import Account, Entry, Transaction
+from mutualaid.pairkeys import pair_key
 
 
 def wallet_for(user) -> Account:
@@ -21,14 +24,22 @@ def system_account(kind: str, pool=None) -> Account:
 @db_transaction.atomic
 def post(kind: str, lines: list[tuple[Account, int]], memo: str = "") -> Transaction:
     """Write one balanced transaction and move the balances of its accounts."""
-    lines = [(account, int(amount)) for account, amount in lines if amount]
+    if sum(int(amount) for _, amount in lines) != 0:
+        raise ValidationError("A ledger transaction must balance: its lines must sum to zero.")
+    # One line per account: amounts for the same account are added up.
+    accounts, amounts = {}, defaultdict(int)
+    for account, amount in lines:
+        accounts[account.pk] = account
+        amounts[account.pk] += int(amount)
+    lines = [(accounts[pk], amount) for pk, amount in amounts.items() if amount]
     if not lines:
         raise ValidationError("A ledger transaction needs at least one non-zero line.")
-    if sum(amount for _, amount in lines) != 0:
-        raise ValidationError("A ledger transaction must balance: its lines must sum to zero.")
     txn = Transaction.objects.create(kind=kind, memo=memo)
     Entry.objects.bulk_create(
-        Entry(transaction=txn, account=account, amount_cents=amount) for account, amount in lines
+        Entry(
+            id=pair_key(txn.pk, account.pk), transaction=txn, account=account, amount_cents=amount
+        )
+        for account, amount in lines
     )
     # Lock in primary-key order so two postings never deadlock on the same accounts.
     for account, amount in sorted(lines, key=lambda line: line[0].pk):

@@ -5,9 +5,10 @@ import logging
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from apportionment.models import Batch, Charge, charge_id
+from apportionment.models import Batch, Charge
 from claims.models import Claim
 from mutualaid import pagecache
+from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 from reports import charts, merkle
@@ -69,7 +70,7 @@ def proofs_for(batch: Batch, user) -> dict:
     if mine:
         levels = merkle.build_levels(charge_leaves(batch.pk))
         for membership_id, amount in mine:
-            before = charge_id(batch.pk, membership_id)
+            before = pair_key(batch.pk, membership_id)
             index = Charge.objects.of_batch(batch.pk).filter(pk__lt=before).count()
             proofs.append(
                 {

@@ -19,11 +19,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apportionment import apportionment
-from apportionment.models import Batch, Charge, charge_id
+from apportionment.models import Batch, Charge
 from claims.models import Claim
 from ledger.models import Account
 from members.models import Membership
 from mutualaid.benchdata import ensure_bench_members
+from mutualaid.pairkeys import pair_key
 from pools.models import Condition
 
 
@@ -196,7 +197,7 @@ class Command(BaseCommand):
             for membership in memberships.iterator(chunk_size=10_000):
                 buffer.append(
                     Charge(
-                        id=charge_id(batch.pk, membership.pk),
+                        id=pair_key(batch.pk, membership.pk),
                         batch=batch,
                         membership=membership,
                         account_id=membership.person.account_id,
