@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, BatchClaim, Charge, Chunk
+from apportionment.models import Batch, BatchClaim, Charge, Chunk, OddCentCandidate
 from apportionment.signals import batch_published
 from claims import evidence_log
 from claims.models import Claim
@@ -33,7 +33,7 @@ from ledger.services import post, system_account
 from members.bulk import bulk_change_status
 from members.models import Membership
 from mutualaid import pagecache
-from mutualaid.pairkeys import pair_key
+from mutualaid.pairkeys import pair_key, pair_key_range
 from pools.models import Pool
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,9 @@ def participants_sql(ranged: bool = False) -> str:
 
 def shares_sql(cap_may_bind: bool = True) -> str:
     """Each participant's share and charge in an id range (alias s: membership_id, account_id,
-    share, amount, capped). The cap counts this calendar year's charges of earlier batches;
-    when no one can reach it (`cap_may_bind` false) those charges are not read at all."""
+    h (the odd-cent hash), room, share, amount, capped). The cap counts this calendar year's
+    charges of earlier batches; when no one can reach it (`cap_may_bind` false) those charges
+    are not read at all."""
     prior = "0"
     prior_join = ""
     if cap_may_bind:
@@ -102,20 +103,27 @@ def shares_sql(cap_may_bind: bool = True) -> str:
                 GROUP BY c.membership_id
             ) prior ON prior.membership_id = m.id"""
     return f"""
-        SELECT p.id AS membership_id, p.account_id, p.share,
-               CASE WHEN p.share <= p.room THEN p.share ELSE p.room END AS amount,
-               CASE WHEN p.share <= p.room THEN 0 ELSE p.share - p.room END AS capped
+        SELECT p.*, {capped_share_sql("p.share", "p.room")}
         FROM (
-            SELECT m.id, person.account_id,
-                   %(base)s + CASE WHEN ({odd_cent_hash_sql()}, m.id) <= (%(cut_hash)s, %(cut_id)s)
-                                   THEN 1 ELSE 0 END AS share,
-                   CASE WHEN %(cap)s - {prior} > 0 THEN %(cap)s - {prior} ELSE 0 END AS room
-            FROM ({participants_sql(ranged=True)}) m
-            JOIN members_person person ON person.id = m.person_id
-                AND person.id BETWEEN %(first_person)s AND %(last_person)s{prior_join}
+            SELECT q.*, %(base)s + CASE WHEN (q.h, q.membership_id) <= (%(cut_hash)s, %(cut_id)s)
+                                        THEN 1 ELSE 0 END AS share
+            FROM (
+                SELECT m.id AS membership_id, person.account_id, {odd_cent_hash_sql()} AS h,
+                       CASE WHEN %(cap)s - {prior} > 0 THEN %(cap)s - {prior} ELSE 0 END AS room
+                FROM ({participants_sql(ranged=True)}) m
+                JOIN members_person person ON person.id = m.person_id
+                    AND person.id BETWEEN %(first_person)s AND %(last_person)s{prior_join}
+                {_computed_once()}
+            ) q
             {_computed_once()}
         ) p
     """
+
+
+def capped_share_sql(share: str, room: str) -> str:
+    """The columns amount (what the member is charged) and capped (what the cap cut)."""
+    return f"""CASE WHEN {share} <= {room} THEN {share} ELSE {room} END AS amount,
+               CASE WHEN {share} <= {room} THEN 0 ELSE {share} - {room} END AS capped"""
 
 
 def cap_may_bind(batch: Batch) -> bool:
@@ -218,7 +226,11 @@ def claims_due(pool: Pool, cutoff: datetime):
     )
 
 
-def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int) -> Figures:
+def compute_figures(
+    pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int, with_cut: bool = False
+) -> Figures:
+    """The figures before any charge is written. The odd-cent cut costs a hash of every
+    participant: a run leaves it to its chunks, which hash them anyway (`settle_odd_cents`)."""
     claims = claims_due(pool, cutoff)
     figures = Figures(pool=pool, cutoff=cutoff)
     figures.claim_ids = list(claims.values_list("pk", flat=True))
@@ -234,7 +246,7 @@ def compute_figures(pool: Pool, cutoff: datetime, batch_id: int, chunk_size: int
     # numbering every participant to cut ranges of equal counts took longer than the counting.
     chunks = -(-figures.participants // chunk_size)
     figures.chunk_bounds = id_ranges(first, last, width=-(-(last - first + 1) // chunks))
-    if figures.remainder:
+    if with_cut and figures.remainder:
         figures.odd_cent_hash, figures.odd_cent_membership_id = odd_cent_cut(
             params, figures.participants, figures.remainder
         )
@@ -246,29 +258,40 @@ def id_ranges(first: int, last: int, width: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + width - 1, last)) for lo in range(first, last + 1, width)]
 
 
+def odd_cent_band_width(participants: int) -> int:
+    """Half the band's width in ranks: ±8 standard deviations of the count below r/N."""
+    return 4 * math.isqrt(participants) + 16
+
+
+def odd_cent_band(participants: int, remainder: int, band=None) -> tuple[bytes, bytes]:
+    """[low, high) of the hash space around r/N where the r-th smallest hash all but surely
+    lies: SHA-256 values are spread evenly."""
+    band = odd_cent_band_width(participants) if band is None else band
+
+    def bound(rank: int) -> bytes:
+        """rank/N of the hash space, 32 bytes big-endian; b"" is below every hash."""
+        if rank <= 0:
+            return b""
+        if rank >= participants:
+            return b"\xff" * 33  # above every hash
+        return ((rank << 256) // participants).to_bytes(32, "big")
+
+    return bound(remainder - band), bound(remainder + band)
+
+
 def odd_cent_cut(params: dict, participants: int, remainder: int, band=None) -> tuple:
     """The (hash, membership id) of the r-th smallest participant: the r up to it pay the odd
     cent (SPEC 6).
 
-    SHA-256 values are spread evenly, so the r-th smallest lies, all but surely, within a band
-    around r/N of the hash space (±8 standard deviations by default). On PostgreSQL one pass
+    The r-th smallest lies, all but surely, within `odd_cent_band`. On PostgreSQL one pass
     counts the hashes below the band and sorts only those inside it (about 8,000 at a million
     participants) instead of all of them; if the band missed, the full sort decides. The
     result is exact either way.
     """
     hashed = f"SELECT {odd_cent_hash_sql()} AS h, m.id FROM ({participants_sql()}) m"
     if _is_postgres():
-        band = 4 * math.isqrt(participants) + 16 if band is None else band
-
-        def bound(rank: int) -> bytes:
-            """rank/N of the hash space, 32 bytes big-endian; b"" is below every hash."""
-            if rank <= 0:
-                return b""
-            if rank >= participants:
-                return b"\xff" * 33  # above every hash
-            return ((rank << 256) // participants).to_bytes(32, "big")
-
-        params = {**params, "low": bound(remainder - band), "high": bound(remainder + band)}
+        low, high = odd_cent_band(participants, remainder, band)
+        params = {**params, "low": low, "high": high}
         inside = "x.h >= %(low)s AND x.h < %(high)s"
         below, hashes, ids = _fetchone(
             f"""
@@ -290,6 +313,26 @@ def odd_cent_cut(params: dict, participants: int, remainder: int, band=None) -> 
     return bytes(cut_hash), cut_id
 
 
+def _cut_known(batch: Batch) -> bool:
+    return bool(batch.odd_cent_membership_id or not batch.remainder_cents)
+
+
+def odd_cent_rule(batch: Batch) -> dict:
+    """The odd-cent rule a chunk applies, as SQL parameters: a share carries the odd cent when
+    its (hash, membership id) is at most (cut_hash, cut_id); a hash in [low, high) makes a
+    candidate instead of a charge.
+
+    Until the cut is known, the cut is (low, -1), that is every hash below the band, and the
+    band holds the candidates. Once it is known (the band missed and the chunks run again), or
+    when there is no odd cent, the band is empty.
+    """
+    if _cut_known(batch):
+        cut = {"cut_hash": bytes(batch.odd_cent_hash), "cut_id": batch.odd_cent_membership_id}
+        return {**cut, "low": b"", "high": b""}
+    low, high = odd_cent_band(batch.participants, batch.remainder_cents)
+    return {"cut_hash": low, "cut_id": -1, "low": low, "high": high}
+
+
 def _share_params(batch: Batch, lo: int, hi: int) -> dict:
     # The persons of these memberships lie in a range (a person is enrolled with their
     # membership): bounding it lets PostgreSQL hash-join them instead of one lookup a row.
@@ -307,8 +350,7 @@ def _share_params(batch: Batch, lo: int, hi: int) -> dict:
         "pool": batch.pool_id,
         "cutoff": batch.cutoff_at,
         "base": batch.base_share_cents,
-        "cut_hash": bytes(batch.odd_cent_hash),
-        "cut_id": batch.odd_cent_membership_id,
+        **odd_cent_rule(batch),
         "cap": batch.annual_cap_cents,
         "year": batch.cap_year,
         "lo": lo,
@@ -322,7 +364,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
     """Every figure of the batch that would run now; writes nothing."""
     cutoff = cutoff or timezone.now()
     next_id = (Batch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    figures = compute_figures(pool, cutoff, next_id, chunk_size)
+    figures = compute_figures(pool, cutoff, next_id, chunk_size, with_cut=True)
     result = {
         "pool": pool.slug,
         "cutoff": cutoff,
@@ -344,6 +386,8 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
             pool=pool,
             cutoff_at=cutoff,
             base_share_cents=figures.base_share,
+            participants=figures.participants,
+            remainder_cents=figures.remainder,
             odd_cent_hash=figures.odd_cent_hash,
             odd_cent_membership_id=figures.odd_cent_membership_id,
             annual_cap_cents=pool.annual_cap_cents,
@@ -463,29 +507,124 @@ def run_claimed_chunk(chunk: Chunk) -> str:
         status = Chunk.objects.select_for_update().values_list("status", flat=True).get(pk=chunk.pk)
         if status == Chunk.Status.DONE:
             return "done by another run"
+        odd_cents = 0
         if chunk.phase == Chunk.Phase.PUBLISH:
-            rows = _insert_charges(chunk)
+            rows, odd_cents = _insert_charges(chunk)
         else:
             rows = collect_for_accounts(chunk.batch, chunk.first_id, chunk.last_id)
         Chunk.objects.filter(pk=chunk.pk).update(
-            status=Chunk.Status.DONE, finished_at=timezone.now(), rows=rows
+            status=Chunk.Status.DONE, finished_at=timezone.now(), rows=rows, odd_cents=odd_cents
         )
         pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
     finish_phase_if_done(chunk.batch_id)
     return f"{chunk.phase} chunk {chunk.number}: {rows} rows"
 
 
-def _insert_charges(chunk: Chunk) -> int:
-    return _execute(
-        f"""
+def _insert_charges(chunk: Chunk) -> tuple[int, int]:
+    """Write a chunk's charges, and its odd-cent candidates instead of the charges of the band;
+    returns (charges written, how many carry the odd cent)."""
+    shares = shares_sql(cap_may_bind(chunk.batch))
+    in_band = "(s.h >= %(low)s AND s.h < %(high)s)"
+    charges = f"""
         INSERT INTO apportionment_charge
             (id, batch_id, membership_id, account_id, amount_cents, capped_cents, outstanding)
         SELECT %(first_charge)s + s.membership_id, %(batch)s, s.membership_id, s.account_id,
                s.amount, s.capped, FALSE
-        FROM ({shares_sql(cap_may_bind(chunk.batch))}) s
-        """,
-        _share_params(chunk.batch, chunk.first_id, chunk.last_id),
+        FROM shares s WHERE NOT {in_band}
+    """
+    candidates = f"""
+        INSERT INTO apportionment_oddcentcandidate
+            (id, batch_id, membership_id, account_id, odd_cent_hash, room_cents)
+        SELECT %(first_charge)s + s.membership_id, %(batch)s, s.membership_id, s.account_id,
+               s.h, s.room
+        FROM shares s WHERE {in_band}
+    """
+    counts = f"""
+        SELECT COUNT(*) FILTER (WHERE NOT {in_band}),
+               COUNT(*) FILTER (WHERE NOT {in_band} AND s.share > %(base)s)
+        FROM shares s
+    """
+    params = _share_params(chunk.batch, chunk.first_id, chunk.last_id)
+    if not _is_postgres():  # no INSERT inside WITH: the shares are computed three times
+        _execute(f"WITH shares AS ({shares}) {charges}", params)
+        _execute(f"WITH shares AS ({shares}) {candidates}", params)
+        return _fetchone(f"WITH shares AS ({shares}) {counts}", params)
+    with connection.cursor() as cursor:
+        _sort_in_memory(cursor, "64MB")  # the chunk's shares, computed once for all three
+        cursor.execute(
+            f"""
+            WITH shares AS MATERIALIZED ({shares}),
+                 written_charges AS ({charges}), written_candidates AS ({candidates})
+            {counts}
+            """,
+            params,
+        )
+        return cursor.fetchone()
+
+
+def settle_odd_cents(batch: Batch) -> bool:
+    """Once every publish chunk is done: find the cut among the candidates and write their
+    charges. The chunks gave the odd cent to every hash below the band, so the cut is the
+    candidate whose rank is what remains of r.
+
+    Returns False if the band missed the cut (all but impossible): then the exact cut is
+    found by a full sort, the batch's charges are deleted, and its chunks run again with it.
+    """
+    if _cut_known(batch):
+        return True  # the chunks applied the exact cut, and wrote no candidate
+    candidates = OddCentCandidate.objects.filter(
+        pk__range=pair_key_range(batch.pk), batch_id=batch.pk
     )
+    odd_cents = batch.chunks.filter(phase=Chunk.Phase.PUBLISH).aggregate(n=Sum("odd_cents"))["n"]
+    rank = batch.remainder_cents - (odd_cents or 0)
+    cut = None
+    if rank >= 1:
+        cut = (
+            candidates.order_by("odd_cent_hash", "membership_id")
+            .values_list("odd_cent_hash", "membership_id")[rank - 1 : rank]
+            .first()
+        )
+    if cut is None:
+        log.warning("batch %s: the odd-cent band missed its cut; the chunks run again", batch.pk)
+        params = {"pool": batch.pool_id, "cutoff": batch.cutoff_at, "batch": batch.pk}
+        batch.odd_cent_hash, batch.odd_cent_membership_id = odd_cent_cut(
+            params, batch.participants, batch.remainder_cents
+        )
+        batch.save(update_fields=["odd_cent_hash", "odd_cent_membership_id"])
+        Charge.objects.of_batch(batch.pk).delete()
+        candidates.delete()
+        batch.chunks.update(status=Chunk.Status.PENDING, started_at=None, rows=0, odd_cents=0)
+        transaction.on_commit(lambda: enqueue_pending_chunks(batch.pk))
+        return False
+    batch.odd_cent_hash, batch.odd_cent_membership_id = bytes(cut[0]), cut[1]
+    first, last = pair_key_range(batch.pk)
+    _execute(
+        f"""
+        INSERT INTO apportionment_charge
+            (id, batch_id, membership_id, account_id, amount_cents, capped_cents, outstanding)
+        SELECT x.id, x.batch_id, x.membership_id, x.account_id, x.amount, x.capped, FALSE
+        FROM (
+            SELECT s.*, {capped_share_sql("s.share", "s.room_cents")}
+            FROM (
+                SELECT c.*, %(base)s + CASE WHEN (c.odd_cent_hash, c.membership_id)
+                                                 <= (%(cut_hash)s, %(cut_id)s)
+                                            THEN 1 ELSE 0 END AS share
+                FROM apportionment_oddcentcandidate c
+                WHERE c.id BETWEEN %(first)s AND %(last)s AND c.batch_id = %(batch)s
+            ) s
+        ) x
+        """,
+        {
+            "base": batch.base_share_cents,
+            "cut_hash": bytes(cut[0]),
+            "cut_id": cut[1],
+            "first": first,
+            "last": last,
+            "batch": batch.pk,
+        },
+    )
+    candidates.delete()
+    return True
 
 
 def finish_phase_if_done(batch_id: int):
@@ -505,6 +644,8 @@ def finish_phase_if_done(batch_id: int):
 
 
 def _complete_publishing(batch: Batch):
+    if not settle_odd_cents(batch):
+        return  # the chunks run again with the exact cut
     totals = Charge.objects.of_batch(batch.pk).aggregate(
         count=Count("pk"),
         charged=Coalesce(Sum("amount_cents"), 0),

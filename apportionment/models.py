@@ -125,6 +125,8 @@ class Chunk(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     rows = models.BigIntegerField(default=0)
+    # Publish: how many of the chunk's charges carry the odd cent (those below the band).
+    odd_cents = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["batch", "phase", "number"]
@@ -139,6 +141,36 @@ class Chunk(models.Model):
 
     def __str__(self):
         return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
+
+
+class OddCentCandidate(models.Model):
+    """A participant whose hash lies in the band where the batch's odd-cent cut falls.
+
+    Publish chunks know the cut's neighbourhood (r/N of the hash space, SPEC 6), not the cut:
+    below the band a share carries the odd cent, above it not, and inside it the chunk writes
+    this row instead of a charge. When the last chunk is done, the cut is the candidate whose
+    rank is what remains of r; the candidates' charges are written then and these rows go.
+    """
+
+    # (batch, membership) as one integer, like a charge's.
+    id = pair_key_field(help_text=_("batch id × 2^32 + membership id"))
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey("members.Membership", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    odd_cent_hash = models.BinaryField()
+    room_cents = models.BigIntegerField(help_text=_("What the annual cap leaves for this share."))
+
+    class Meta:
+        constraints = [
+            pair_key_check(
+                "batch_id", "membership_id", name="candidate_id_is_batch_and_membership"
+            ),
+        ]
+
+    def __str__(self):
+        return f"odd-cent candidate {self.membership_id} of batch {self.batch_id}"
 
 
 class ChargeQuerySet(models.QuerySet):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apportionment import apportionment
-from apportionment.models import Batch, Charge
+from apportionment.models import Batch, Charge, OddCentCandidate
 from claims.models import Claim
 from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
 from tests.factories import PoolFactory
@@ -72,6 +72,40 @@ def test_odd_cents_go_to_the_smallest_hashes(pool):
     by_hash = sorted(charges, key=lambda m: (apportionment.odd_cent_hash(batch.pk, m), m))
     assert {m for m, amount in charges.items() if amount == 22} == set(by_hash[:9])
     assert sum(charges.values()) == 1_080
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("band_width", [None, 0, 3])
+def test_chunks_leave_the_odd_cent_band_to_the_last_step(pool, monkeypatch, band_width):
+    """Chunks give the odd cent below the band and write candidates inside it; the cut is
+    settled when they are done. A band that misses the cut (width 0 always does) makes the
+    chunks run again with the exact cut: the result is the same."""
+    if band_width is not None:
+        monkeypatch.setattr(apportionment, "odd_cent_band_width", lambda participants: band_width)
+    bulk_members(pool, 599)
+    approved_claim(pool, 100_000)
+    approved_claim(pool, 444)  # A = 100,444 + 8,036 fee = 108,480 over 601: base 180, r 300
+    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=100))
+
+    assert batch.status == Batch.Status.PUBLISHED, batch.message
+    assert (batch.participants, batch.base_share_cents, batch.remainder_cents) == (601, 180, 300)
+    charges = charges_of(batch)
+    by_hash = sorted(charges, key=lambda m: (apportionment.odd_cent_hash(batch.pk, m), m))
+    assert {m for m, amount in charges.items() if amount == 181} == set(by_hash[:300])
+    assert (bytes(batch.odd_cent_hash), batch.odd_cent_membership_id) == (
+        apportionment.odd_cent_hash(batch.pk, by_hash[299]),
+        by_hash[299],
+    )
+    assert not OddCentCandidate.objects.exists()
+    odd_cents_in_chunks = sum(batch.chunks.values_list("odd_cents", flat=True))
+    if band_width is None:  # the default band holds the cut: one run of 7 chunks
+        assert 0 < odd_cents_in_chunks < 300 and set(
+            batch.chunks.values_list("attempts", flat=True)
+        ) == {1}
+    if band_width == 0:  # missed: the chunks ran again, with the exact cut
+        assert odd_cents_in_chunks == 300 and set(
+            batch.chunks.values_list("attempts", flat=True)
+        ) == {2}
 
 
 @pytest.mark.django_db

@@ -181,7 +181,7 @@ class Command(BaseCommand):
             batch.refresh_from_db()
             return batch.status != running_status
 
-        self.poll(moved_on, timeout, f"batch {batch.pk} still {running_status}", interval=0.2)
+        self.poll(moved_on, timeout, f"batch {batch.pk} still {running_status}", interval=0.05)
         return batch
 
     def orm_bulk_create(self, pool):
