@@ -628,10 +628,14 @@ def settle_odd_cents(batch: Batch) -> bool:
 
 
 def finish_phase_if_done(batch_id: int):
-    """When the last chunk of the running phase is done, check and complete the phase."""
+    """When the last chunk of the running phase is done, check and complete the phase.
+
+    The batch row is locked FOR NO KEY UPDATE: a FOR UPDATE lock would wait for every chunk
+    still running whose rows reference the batch, so each worker would idle at the end of a
+    chunk until the other's chunk committed."""
     with transaction.atomic():
         batch = (
-            Batch.objects.select_for_update()
+            Batch.objects.select_for_update(no_key=True)
             .filter(pk=batch_id, status__in=Batch.RUNNING_STATUSES)
             .first()
         )
