@@ -757,6 +757,14 @@ def start_collection(batch: Batch) -> Batch:
     return batch
 
 
+COLLECTION_TABLES = (
+    "collection_due",
+    "collection_account",
+    "collection_charge",
+    "collection_debit",
+)
+
+
 def collect_for_accounts(batch: Batch | None, first_account: int, last_account: int) -> int:
     """Take charges from the wallets of a range of accounts, set-based; returns how many paid.
 
@@ -782,21 +790,29 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
     due = _due_filter(retry)
     with connection.cursor() as cursor:
         _sort_in_memory(cursor, "64MB")
-        for table in ("collection_account", "collection_charge", "collection_debit"):
+        for table in COLLECTION_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(
             f"""
+            CREATE TEMP TABLE collection_due AS
+            SELECT c.account_id, CAST(SUM(c.amount_cents) AS BIGINT) AS due, COUNT(*) AS charges
+            FROM apportionment_charge c
+            WHERE {due} AND c.account_id BETWEEN %(lo)s AND %(hi)s
+            GROUP BY c.account_id
+            """,
+            params,
+        )
+        # The wallets are joined in a statement of their own: the planner then knows how many
+        # accounts owe (statistics older than the charges cannot tell it) and hash-joins the
+        # range's wallets instead of looking each one up.
+        cursor.execute(
+            """
             CREATE TEMP TABLE collection_account AS
             SELECT d.account_id, w.id AS wallet_id, COALESCE(w.balance_cents, 0) AS balance,
                    d.due, d.charges
-            FROM (
-                SELECT c.account_id, CAST(SUM(c.amount_cents) AS BIGINT) AS due,
-                       COUNT(*) AS charges
-                FROM apportionment_charge c
-                WHERE {due} AND c.account_id BETWEEN %(lo)s AND %(hi)s
-                GROUP BY c.account_id
-            ) d
+            FROM collection_due d
             LEFT JOIN ledger_account w ON w.owner_id = d.account_id AND w.kind = 'wallet'
+                AND w.owner_id BETWEEN %(lo)s AND %(hi)s
             """,
             params,
         )
@@ -822,6 +838,7 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
                 JOIN members_membership m ON m.id = c.membership_id
                 JOIN members_person p ON p.id = m.person_id
                 WHERE (a.balance < a.due OR %(retry)s) AND {due}
+                  AND c.account_id BETWEEN %(lo)s AND %(hi)s
             ) r
             """,
             params,
@@ -865,7 +882,7 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
             _reactivate_settled(params)
         cursor.execute("SELECT COALESCE(SUM(paid), 0) FROM collection_debit")
         paid = cursor.fetchone()[0]
-        for table in ("collection_account", "collection_charge", "collection_debit"):
+        for table in COLLECTION_TABLES:
             cursor.execute(f"DROP TABLE {table}")
     return paid
 
@@ -880,22 +897,23 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
     if not credits:
         return None
     txn = LedgerTransaction.objects.create(kind="collection", memo=params["memo"])
-    wallets = """
-        SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
-        GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
-    """
+    # One statement moves each balance and writes its line, from the debits summed once.
     cursor.execute(
-        f"""
+        """
+        WITH debited AS (
+            UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
+            FROM (
+                SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
+                GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
+            ) d
+            WHERE ledger_account.id = d.wallet_id
+            RETURNING d.wallet_id, d.amount
+        )
         INSERT INTO ledger_entry (id, transaction_id, account_id, amount_cents)
-        SELECT %(first_line)s + d.wallet_id, %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
+        SELECT %(first_line)s + wallet_id, %(txn)s, wallet_id, -amount
+        FROM debited ORDER BY wallet_id
         """,
         {"txn": txn.pk, "first_line": pair_key(txn.pk, 0)},
-    )
-    cursor.execute(
-        f"""
-        UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
-        FROM ({wallets}) d WHERE ledger_account.id = d.wallet_id
-        """
     )
     for pool_id, total in credits:
         reserve = system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id))
