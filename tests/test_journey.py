@@ -144,11 +144,9 @@ def test_member_journey_on_a_phone(
         Journey(page, base, language).check()
         page.locator("main form input[type=submit], #content form input[type=submit]").first.click()
         wait_for(
-            lambda: (
-                Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED)
-                .exclude(merkle_root="")
-                .exists()
-            ),
+            lambda: Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED)
+            .exclude(merkle_root="")
+            .exists(),
             timeout=60,
             message="the batch published by the worker, with its root",
         )
