@@ -22,9 +22,10 @@ def bulk_change_status(
 ) -> int:
     """Move every membership matching `where_sql` (over alias m) to `to_status`.
 
-    With `from_status` (the predicate selects only that status) it is one statement, an
-    UPDATE … RETURNING feeding the history INSERT; otherwise the history rows are inserted
-    first from the same predicate (to keep each row's old status), then the rows updated.
+    With `from_status` (only memberships in that status move) it is one statement on
+    PostgreSQL, an UPDATE … RETURNING feeding the history INSERT; otherwise, and on SQLite (the
+    embedded default, which has no data-modifying WITH), the history rows are inserted first
+    from the same predicate (to keep each row's old status), then the rows updated.
     """
     now = timezone.now()
     if to_status not in Membership.OPEN_STATUSES:
@@ -36,6 +37,8 @@ def bulk_change_status(
         "cause": cause[:200],
         "now": now,
     }
+    if from_status:
+        where_sql = f"m.status = %(from_status)s AND ({where_sql})"
     pagecache.bump(pagecache.MEMBERS)  # no per-row signal here; every dashboard may show these
     table = Membership._meta.db_table
     history = MembershipStatusChange._meta.db_table
@@ -45,10 +48,10 @@ def bulk_change_status(
         WHERE m.status <> %(to_status)s AND ({where_sql})
     """
     with connection.cursor() as cursor:
-        if from_status:
+        if from_status and connection.vendor == "postgresql":
             cursor.execute(
                 f"""
-                WITH moved AS ({update} AND m.status = %(from_status)s RETURNING m.id)
+                WITH moved AS ({update} RETURNING m.id)
                 INSERT INTO {history} (membership_id, from_status, to_status, cause, actor_id, at)
                 SELECT id, %(from_status)s, %(to_status)s, %(cause)s, NULL, %(now)s FROM moved
                 """,
