@@ -897,23 +897,24 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
     if not credits:
         return None
     txn = LedgerTransaction.objects.create(kind="collection", memo=params["memo"])
-    # One statement moves each balance and writes its line, from the debits summed once.
+    wallets = """
+        SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
+        GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
+    """
+    # Two statements, not one UPDATE ... RETURNING inside a WITH: SQLite (the embedded
+    # default) has no data-modifying WITH.
     cursor.execute(
-        """
-        WITH debited AS (
-            UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
-            FROM (
-                SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
-                GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
-            ) d
-            WHERE ledger_account.id = d.wallet_id
-            RETURNING d.wallet_id, d.amount
-        )
+        f"""
         INSERT INTO ledger_entry (id, transaction_id, account_id, amount_cents)
-        SELECT %(first_line)s + wallet_id, %(txn)s, wallet_id, -amount
-        FROM debited ORDER BY wallet_id
+        SELECT %(first_line)s + d.wallet_id, %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
         """,
         {"txn": txn.pk, "first_line": pair_key(txn.pk, 0)},
+    )
+    cursor.execute(
+        f"""
+        UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
+        FROM ({wallets}) d WHERE ledger_account.id = d.wallet_id
+        """
     )
     for pool_id, total in credits:
         reserve = system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id))
