@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.pairkeys import pair_key, pair_key_check, pair_key_field, pair_key_range
+from mutualaid.pairkeys import PairKeyModel, pair_key_check, pair_key_field, pair_key_filter
 
 
 class Batch(models.Model):
@@ -176,7 +176,7 @@ class OddCentCandidate(models.Model):
 class ChargeQuerySet(models.QuerySet):
     def of_batch(self, batch_id: int):
         """A batch's charges, read as one range of the primary key."""
-        return self.filter(pk__range=pair_key_range(batch_id), batch_id=batch_id)
+        return self.filter(**pair_key_filter("batch_id", batch_id))
 
     def of_account(self, user):
         """The charges an account holder owes: those of every membership of their household."""
@@ -199,7 +199,7 @@ class ChargeQuerySet(models.QuerySet):
         )
 
 
-class Charge(models.Model):
+class Charge(PairKeyModel):
     """One membership's share of one batch. Hot table: keep its constraints deliberate.
 
     Collection records exceptions, not marks: a charge the wallet covered on collection day is
@@ -209,6 +209,7 @@ class Charge(models.Model):
     """
 
     # (batch, membership) as one integer: the primary key is also the unique key.
+    PAIR_KEY = ("batch_id", "membership_id")
     id = pair_key_field(help_text=_("batch id × 2^32 + membership id"))
     # No database foreign-key checks on this hot table: they made the set-based insert 3×
     # slower (docs/benchmarks.md). Charges are written only by the engine, from membership ids
@@ -273,11 +274,6 @@ class Charge(models.Model):
 
     def __str__(self):
         return f"{self.amount_cents} for membership {self.membership_id} in batch {self.batch_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is None:
-            self.pk = pair_key(self.batch_id, self.membership_id)
-        super().save(*args, **kwargs)
 
     @property
     def payment_status(self) -> str:

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from mutualaid.pairkeys import pair_key, pair_key_check, pair_key_field, pair_key_range
+from mutualaid.pairkeys import PairKeyModel, pair_key_check, pair_key_field, pair_key_filter
 
 
 class Account(models.Model):
@@ -69,10 +69,10 @@ class Transaction(models.Model):
 class EntryQuerySet(models.QuerySet):
     def of_transaction(self, transaction_id: int):
         """A transaction's lines, read as one range of the primary key."""
-        return self.filter(pk__range=pair_key_range(transaction_id), transaction_id=transaction_id)
+        return self.filter(**pair_key_filter("transaction_id", transaction_id))
 
 
-class Entry(models.Model):
+class Entry(PairKeyModel):
     """One account's line of a transaction. Append-only: the database refuses to change or
     delete it.
 
@@ -83,6 +83,7 @@ class Entry(models.Model):
     """
 
     # (transaction, account) as one integer: the primary key also serves the transaction's lines.
+    PAIR_KEY = ("transaction_id", "account_id")
     id = pair_key_field(help_text=_("transaction id × 2^32 + account id"))
     transaction = models.ForeignKey(
         Transaction,
@@ -114,8 +115,3 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.account}: {self.amount_cents:+d}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is None:
-            self.pk = pair_key(self.transaction_id, self.account_id)
-        super().save(*args, **kwargs)

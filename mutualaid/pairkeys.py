@@ -22,6 +22,12 @@ def pair_key_range(high: int) -> tuple[int, int]:
     return pair_key(high, 0), pair_key(high + 1, 0) - 1
 
 
+def pair_key_filter(high_field: str, high: int) -> dict:
+    """Filter arguments for the rows of one high id: the key's range (which the primary key
+    index serves) and, to say so, the column."""
+    return {"pk__range": pair_key_range(high), high_field: high}
+
+
 def pair_key_field(help_text: str) -> models.BigIntegerField:
     return models.BigIntegerField(primary_key=True, editable=False, help_text=help_text)
 
@@ -35,3 +41,19 @@ def pair_key_check(high: str, low: str, name: str) -> models.CheckConstraint:
         ),
         name=name,
     )
+
+
+class PairKeyModel(models.Model):
+    """A model whose id is its pair `PAIR_KEY` = (high id field, low id field): a row saved
+    without an id gets it from its pair. Rows written set-based compute it in their SQL."""
+
+    PAIR_KEY: tuple[str, str]
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:
+            high, low = self.PAIR_KEY
+            self.pk = pair_key(getattr(self, high), getattr(self, low))
+        super().save(*args, **kwargs)
