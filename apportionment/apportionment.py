@@ -33,7 +33,7 @@ from ledger.services import post, system_account
 from members.bulk import bulk_change_status
 from members.models import Membership
 from mutualaid import pagecache
-from mutualaid.pairkeys import pair_key, pair_key_range
+from mutualaid.pairkeys import pair_key, pair_key_filter, pair_key_range
 from pools.models import Pool
 
 log = logging.getLogger(__name__)
@@ -279,6 +279,11 @@ def odd_cent_band(participants: int, remainder: int, band=None) -> tuple[bytes, 
     return bound(remainder - band), bound(remainder + band)
 
 
+def _hashed_participants_sql() -> str:
+    """Every participant with its odd-cent hash (alias columns: h, id)."""
+    return f"SELECT {odd_cent_hash_sql()} AS h, m.id FROM ({participants_sql()}) m"
+
+
 def odd_cent_cut(params: dict, participants: int, remainder: int, band=None) -> tuple:
     """The (hash, membership id) of the r-th smallest participant: the r up to it pay the odd
     cent (SPEC 6).
@@ -288,7 +293,7 @@ def odd_cent_cut(params: dict, participants: int, remainder: int, band=None) -> 
     participants) instead of all of them; if the band missed, the full sort decides. The
     result is exact either way.
     """
-    hashed = f"SELECT {odd_cent_hash_sql()} AS h, m.id FROM ({participants_sql()}) m"
+    hashed = _hashed_participants_sql()
     if _is_postgres():
         low, high = odd_cent_band(participants, remainder, band)
         params = {**params, "low": low, "high": high}
@@ -306,6 +311,12 @@ def odd_cent_cut(params: dict, participants: int, remainder: int, band=None) -> 
         if hashes and 1 <= rank <= len(hashes):
             return bytes(hashes[rank - 1]), ids[rank - 1]
         log.warning("odd-cent band missed (rank %s of %s); sorting every hash", rank, remainder)
+    return odd_cent_cut_by_sort(params, remainder)
+
+
+def odd_cent_cut_by_sort(params: dict, remainder: int) -> tuple:
+    """The same cut, found by sorting every participant's hash: the exact fallback."""
+    hashed = _hashed_participants_sql()
     cut_hash, cut_id = _fetchone(
         f"SELECT x.h, x.id FROM ({hashed}) x ORDER BY x.h, x.id LIMIT 1 OFFSET %(offset)s",
         {**params, "offset": remainder - 1},
@@ -572,9 +583,7 @@ def settle_odd_cents(batch: Batch) -> bool:
     """
     if _cut_known(batch):
         return True  # the chunks applied the exact cut, and wrote no candidate
-    candidates = OddCentCandidate.objects.filter(
-        pk__range=pair_key_range(batch.pk), batch_id=batch.pk
-    )
+    candidates = OddCentCandidate.objects.filter(**pair_key_filter("batch_id", batch.pk))
     odd_cents = batch.chunks.filter(phase=Chunk.Phase.PUBLISH).aggregate(n=Sum("odd_cents"))["n"]
     rank = batch.remainder_cents - (odd_cents or 0)
     cut = None
@@ -587,8 +596,9 @@ def settle_odd_cents(batch: Batch) -> bool:
     if cut is None:
         log.warning("batch %s: the odd-cent band missed its cut; the chunks run again", batch.pk)
         params = {"pool": batch.pool_id, "cutoff": batch.cutoff_at, "batch": batch.pk}
-        batch.odd_cent_hash, batch.odd_cent_membership_id = odd_cent_cut(
-            params, batch.participants, batch.remainder_cents
+        # The band that just missed would miss again: straight to the full sort.
+        batch.odd_cent_hash, batch.odd_cent_membership_id = odd_cent_cut_by_sort(
+            params, batch.remainder_cents
         )
         batch.save(update_fields=["odd_cent_hash", "odd_cent_membership_id"])
         Charge.objects.of_batch(batch.pk).delete()
