@@ -911,21 +911,22 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
         SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
         GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
     """
-    # Two statements, not one UPDATE ... RETURNING inside a WITH: SQLite (the embedded
-    # default) has no data-modifying WITH.
-    cursor.execute(
-        f"""
+    lines = """
         INSERT INTO ledger_entry (id, transaction_id, account_id, amount_cents)
-        SELECT %(first_line)s + d.wallet_id, %(txn)s, d.wallet_id, -d.amount FROM ({wallets}) d
-        """,
-        {"txn": txn.pk, "first_line": pair_key(txn.pk, 0)},
-    )
-    cursor.execute(
-        f"""
+        SELECT %(first_line)s + d.wallet_id, %(txn)s, d.wallet_id, -d.amount FROM {debits} d
+    """
+    balances = f"""
         UPDATE ledger_account SET balance_cents = ledger_account.balance_cents - d.amount
         FROM ({wallets}) d WHERE ledger_account.id = d.wallet_id
-        """
-    )
+    """
+    line_params = {"txn": txn.pk, "first_line": pair_key(txn.pk, 0)}
+    if _is_postgres():  # one statement, the debits summed once
+        debited = f"WITH debited AS ({balances} RETURNING d.wallet_id, d.amount)"
+        in_order = "(SELECT * FROM debited ORDER BY wallet_id)"
+        cursor.execute(f"{debited} {lines.format(debits=in_order)}", line_params)
+    else:  # SQLite (the embedded default) has no data-modifying WITH
+        cursor.execute(lines.format(debits=f"({wallets})"), line_params)
+        cursor.execute(balances)
     for pool_id, total in credits:
         reserve = system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id))
         Entry.objects.create(transaction=txn, account=reserve, amount_cents=total)
