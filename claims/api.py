@@ -75,7 +75,7 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         membership = data.pop("membership")
         claim = services.create_draft(self.request.user, membership, **data)
         if submit:
-            claim = workflow.transition(claim, "submit", self.request.user)
+            claim = workflow.perform(claim, "submit", user=self.request.user)
         serializer.instance = claim
 
     @extend_schema(request=EvidenceSerializer, responses=EvidenceSerializer(many=True))

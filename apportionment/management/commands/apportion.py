@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apportionment import apportionment
-from apportionment.models import Batch, Chunk
+from apportionment.models import Batch, BatchEvent, Chunk
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 
@@ -52,9 +52,11 @@ class Command(BaseCommand):
                 batch = Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED).first()
                 if batch is None:
                     raise CommandError("This pool has no published batch to collect.")
-                batch = apportionment.start_collection(batch)
+                batch = apportionment.start_collection(batch, via=BatchEvent.Via.COMMAND)
             else:
-                batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+                batch = apportionment.start_batch(
+                    pool, chunk_size=chunk_size, via=BatchEvent.Via.COMMAND
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"Batch #{batch.pk}: {batch.get_status_display()}. {batch.message}")
