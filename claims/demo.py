@@ -40,8 +40,11 @@ PDF = (
 
 
 def move(claim: Claim, action: str, user=None, note: str = "", **details) -> Claim:
-    """One transition of the claim workflow (user None: the system's own)."""
-    return workflow.transition(claim, action, user, note, **details)
+    """One transition of the claim workflow: a person's (perform, checked as a request is) or,
+    with no user, the system's (run_system, as its job makes it)."""
+    if user is None:
+        return workflow.run_system(claim, action, note=note, **details)
+    return workflow.perform(claim, action, user=user, note=note, **details)
 
 
 def file_claim(membership, code: str, diagnosed: dt.date, cause="illness", submit=True) -> Claim:

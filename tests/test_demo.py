@@ -130,11 +130,7 @@ def test_the_history_was_made_by_the_engine_and_the_workflow(demo):
     # Every claim's status is where its own recorded transitions took it; no stray drafts.
     assert not Claim.objects.filter(status=Claim.Status.DRAFT).exists()
     for claim in Claim.objects.all():
-        last = claim.events.order_by("at", "pk").last().to_status
-        # The batch engine moves approved → apportioned → paid set-based and does not (yet)
-        # record those two events (SPEC 4 says it should: reported to the lead).
-        batch_moved = claim.status in (Claim.Status.APPORTIONED, Claim.Status.PAID)
-        assert last == (Claim.Status.APPROVED if batch_moved else claim.status), claim.pk
+        assert claim.events.order_by("at", "pk").last().to_status == claim.status, claim.pk
         assert claim.events.filter(action="submit").exists()
     assert Claim.objects.filter(status=Claim.Status.PAID).count() >= 12
     # Evidence went through the upload service: one evidence-log record per file.
