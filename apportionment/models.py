@@ -55,6 +55,8 @@ class Batch(models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
         constraints = [
             models.UniqueConstraint(
                 fields=["pool"],
@@ -81,7 +83,11 @@ class Batch(models.Model):
         ]
 
     def __str__(self):
-        return f"Batch #{self.pk} of {self.pool} ({self.status})"
+        return _("Batch #%(id)s of %(pool)s (%(status)s)") % {
+            "id": self.pk,
+            "pool": self.pool,
+            "status": self.get_status_display(),
+        }
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -140,7 +146,10 @@ class Chunk(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
+        return (
+            f"{self.get_phase_display()} chunk {self.number} of batch {self.batch_id} "
+            f"({self.get_status_display()})"
+        )
 
 
 class OddCentCandidate(models.Model):
