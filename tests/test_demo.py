@@ -138,3 +138,21 @@ def test_the_history_was_made_by_the_engine_and_the_workflow(demo):
     assert EvidenceRecord.objects.exclude(file_sha256="").count() == Evidence.objects.count()
     assert ClaimEvent.objects.filter(action="panel_approve").exists()  # a panel decided one
     call_command("verify_evidence")
+
+
+def test_verify_my_charge_is_offered_only_to_a_member_with_a_charge(demo, client):
+    from reports.services import store_root
+
+    batch = Batch.objects.filter(status=Batch.Status.PAID_OUT, pool__slug="critical-illness-adults")
+    batch = batch.order_by("-pk").first()
+    store_root(batch.pk)
+    client.force_login(user("alice"))
+    assert "Verify my charge" in client.get(f"/reports/{batch.pk}/").content.decode()
+    client.force_login(user("operator"))  # staff: no membership, no charge
+    assert "Verify my charge" not in client.get(f"/reports/{batch.pk}/").content.decode()
+
+
+def test_the_site_has_a_favicon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+    assert 'rel="icon"' in client.get("/").content.decode()
