@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pools.names import in_page_language
+
 
 class Condition(models.Model):
     """A covered illness from the catalogue (e.g. the 100 critical illnesses)."""
@@ -17,7 +19,12 @@ class Condition(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language."""
+        return in_page_language(self.name, self.name_zh)
 
 
 class Pool(models.Model):
@@ -59,7 +66,16 @@ class Pool(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language."""
+        return in_page_language(self.name, self.name_zh)
+
+    @property
+    def min_join_age_years(self) -> int:
+        return self.min_join_age_days // 365
 
     def payout_for_age(self, age_years: int) -> int | None:
         """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""
