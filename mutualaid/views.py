@@ -1,5 +1,6 @@
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 
 
@@ -26,3 +27,9 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links to: the icon's static file. (Its URL
+    is looked up here, per request: the static manifest may not exist when URLs are imported.)"""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -93,6 +93,7 @@ def test_member_journey_on_a_phone(
         trip.go("/")
         trip.go("/signup/")
         page.fill("input[name=username]", username)
+        page.fill("input[name=email]", f"{username}@example.org")
         page.fill("input[name=password1]", PASSWORD)
         page.fill("input[name=password2]", PASSWORD)
         trip.submit()

@@ -149,4 +149,4 @@ def test_admin_shows_evidence_history_and_only_allowed_actions(client, people): 
     client.force_login(people["adj"])
     page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
     assert 'value="assign"' not in page and "submit → submitted" not in page
-    assert "investigating" in page
+    assert "Take it → Investigating" in page  # the history, in words

@@ -71,6 +71,14 @@ WEB.update(
         "login": everyone(200),
         "signup": everyone(200),
         "logout": everyone(405),  # POST only
+        "email-change": signed_in(200),
+        "verify-email": signed_in(302),  # a bad link: a message on the dashboard
+        "password_change": signed_in(200),
+        "password_change_done": signed_in(200),
+        "password_reset": everyone(200),
+        "password_reset_done": everyone(200),
+        "password_reset_confirm": everyone(200),  # a bad link says so
+        "password_reset_complete": everyone(200),
         "batch-list": everyone(200),
         "api-wallet": signed_in(200, anonymous=401),
         "pool-list": everyone(200),
@@ -113,6 +121,8 @@ WEB.update(
 )
 # URL name (or API operation) -> callable(world) -> kwargs
 PARAMS = {
+    "verify-email": lambda w: {"token": "not-a-signed-token"},
+    "password_reset_confirm": lambda w: {"uidb64": "MQ", "token": "set-password"},
     "admin:apportionment_batch_apportion": lambda w: {"pool_id": w["batch"].pool_id},
     "admin:apportionment_batch_progress": lambda w: {"batch_id": w["batch"].pk},
     "admin:apportionment_batch_act": lambda w: {"batch_id": w["batch"].pk},
