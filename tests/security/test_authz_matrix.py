@@ -176,6 +176,7 @@ API = {
     "GET /api/v1/claims/{id}/evidence/": OWN_ONLY,
     "POST /api/v1/claims/": signed_in(400, anonymous=401),
     "POST /api/v1/claims/{id}/evidence/": {**signed_in(404, anonymous=401), "member_a": 415},
+    "POST /api/v1/claims/{id}/transition/": {**signed_in(404, anonymous=401), "member_a": 400},
     "POST /api/v1/wallet/": signed_in(400, anonymous=401),
     "GET /api/v1/charges/{id}/": {**signed_in(404, anonymous=401), "member_a": 200},
 }
