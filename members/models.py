@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from members import ages
 from members.identity import STORED_PATTERN
 
 
@@ -55,10 +56,7 @@ class Person(models.Model):
         return "*" * max(len(number) - 4, 0) + number[-4:]
 
     def age_on(self, day) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return ages.age_on(self.birth_date, day)
 
 
 class Membership(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from ledger.models import Account
 from ledger.services import post, system_account, wallet_for
+from members.ages import age_on, born_by
 from members.bulk import bulk_change_status
 from members.identity import validate_identity_number
 from members.models import Membership, MembershipStatusChange, Person
@@ -38,19 +39,6 @@ class PersonDetails:
     province: str
 
 
-def years_between(born: dt.date, day: dt.date) -> int:
-    years = day.year - born.year
-    return years - ((day.month, day.day) < (born.month, born.day))
-
-
-def birthday(born: dt.date, years: int) -> dt.date:
-    """The date a person born on `born` turns `years` (29 February → 1 March)."""
-    try:
-        return born.replace(year=born.year + years)
-    except ValueError:
-        return dt.date(born.year + years, 3, 1)
-
-
 def check_join_age(pool: Pool, born: dt.date, today: dt.date):
     if (today - born).days < pool.min_join_age_days:
         raise ValidationError(
@@ -58,7 +46,7 @@ def check_join_age(pool: Pool, born: dt.date, today: dt.date):
             % {"days": pool.min_join_age_days},
             code="too_young",
         )
-    if years_between(born, today) > pool.max_join_age_years:
+    if age_on(born, today) > pool.max_join_age_years:
         raise ValidationError(
             _("Too old to join this pool: it accepts members up to %(years)s years old.")
             % {"years": pool.max_join_age_years},
@@ -254,7 +242,7 @@ def daily_status_sweep(today: dt.date) -> dict:
     )
     expired = 0
     for pool in Pool.objects.all():
-        born_on_or_before = birthday(today, -pool.exit_age_years)
+        born_on_or_before = born_by(today, pool.exit_age_years)
         expired += bulk_change_status(
             """m.pool_id = %(pool)s AND m.status IN ('waiting', 'active', 'suspended')
                AND m.person_id IN (SELECT p.id FROM members_person p

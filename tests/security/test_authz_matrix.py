@@ -96,6 +96,7 @@ WEB.update(
         "claim-detail": {**signed_in(404), "member_a": 200},
         "claim-list": signed_in(200, anonymous=401),
         "claim-evidence": OWN_ONLY,
+        "claim-transition": signed_in(405, anonymous=401),  # POST only
         "evidence-file": {
             **signed_in(404),
             "member_a": 200,
@@ -132,10 +133,12 @@ PARAMS = {
     "GET /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "claim-evidence": lambda w: {"pk": w["claim"].pk},
+    "claim-transition": lambda w: {"pk": w["claim"].pk},
     "evidence-file": lambda w: {"pk": w["evidence"].pk},
     "GET /api/v1/claims/{id}/": lambda w: {"id": w["claim"].pk},
     "GET /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
+    "POST /api/v1/claims/{id}/transition/": lambda w: {"id": w["claim"].pk},
     "GET /api/v1/pools/{slug}/": lambda w: {"slug": w["membership"].pool.slug},
     "GET /api/v1/conditions/{code}/": lambda w: {"code": w["condition"].code},
     "GET /api/v1/memberships/{id}/": lambda w: {"id": w["membership"].pk},
