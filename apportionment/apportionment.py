@@ -1087,28 +1087,13 @@ def refund_membership_charges(membership: Membership) -> int:
 # --- Daily retry and lapse ---------------------------------------------------------------------
 
 
-def next_collection_day(pool: Pool, after: dt.date) -> dt.date:
-    days = sorted(int(d) for d in pool.collect_days.split(",") if d.strip())
-    year, month = after.year, after.month
-    for _month in range(14):
-        for day in days:
-            try:
-                candidate = dt.date(year, month, day)
-            except ValueError:
-                continue
-            if candidate > after:
-                return candidate
-        month = month % 12 + 1
-        year += month == 1
-    raise ValidationError(f"pool {pool.slug} has no collection day")
-
-
 def daily_retry_and_lapse(today: dt.date) -> dict:
-    """Retry every outstanding charge; lapse memberships whose retries ran out.
+    """Retry every outstanding charge; lapse memberships whose retry window ended unpaid.
 
-    A charge is retried daily until 2 days before the next collection day after the
-    suspension; then the membership lapses. Correct when run late: the lapse date is derived
-    from the suspension date, not from when this job runs.
+    One rule (SPEC 3): unpaid charges are retried on each of the `grace_days` days after the
+    collection day (the day the membership was suspended); when the retry on the last of them
+    fails, the membership lapses. Correct when run late: the lapse is derived from the
+    suspension date, not from when this job runs, and a run repeated changes nothing.
     """
     retried = 0
     with connection.cursor() as cursor:
@@ -1124,19 +1109,14 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
             retried = collect_for_accounts(None, lo, hi)
             pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
     lapsed = 0
-    suspended = (
-        Membership.objects.filter(status=Membership.Status.SUSPENDED, suspended_since__isnull=False)
-        .values_list("pool_id", "suspended_since")
-        .distinct()
-    )
-    pools = {pool.pk: pool for pool in Pool.objects.all()}
-    for pool_id, since in suspended:
-        deadline = next_collection_day(pools[pool_id], since) - dt.timedelta(days=2)
-        if today >= deadline:
-            lapsed += bulk_change_status(
-                "m.pool_id = %(pool)s AND m.status = 'suspended' AND m.suspended_since = %(since)s",
-                {"pool": pool_id, "since": since},
-                Membership.Status.LAPSED,
-                "charge still unpaid 2 days before the next collection day",
-            )
-    return {"charges_collected": retried, "memberships_lapsed": lapsed}
+    for pool in Pool.objects.filter(
+        pk__in=Membership.objects.filter(status=Membership.Status.SUSPENDED).values("pool_id")
+    ):
+        lapsed += bulk_change_status(
+            "m.pool_id = %(pool)s AND m.suspended_since <= %(last_retry_from)s",
+            {"pool": pool.pk, "last_retry_from": today - dt.timedelta(days=pool.grace_days)},
+            Membership.Status.LAPSED,
+            f"charge still unpaid after the retry window ({pool.grace_days} days)",
+            from_status=Membership.Status.SUSPENDED,
+        )
+    return {"charges_collected": int(retried), "memberships_lapsed": int(lapsed)}

@@ -241,8 +241,8 @@ def daily_status_sweep(today: dt.date) -> dict:
     """Time-driven status changes, set-based and idempotent; correct when run late.
 
     waiting → active on the day the waiting period ends; any open membership → expired on the
-    day the person reaches the pool's exit age. (Suspended → lapsed is decided by the daily
-    retry of unpaid charges in apportionment, which knows the collection calendar.)
+    day the person reaches the pool's exit age. (Suspended → lapsed follows the daily retry of
+    unpaid charges in apportionment: `daily_retry_and_lapse`, after the pool's `grace_days`.)
     """
     activated = bulk_change_status(
         "m.status = 'waiting' AND m.waiting_ends_on <= %(today)s",

@@ -37,7 +37,13 @@ class Pool(models.Model):
     )
     annual_cap_cents = models.BigIntegerField(default=18800)
     notice_days = models.PositiveIntegerField(default=3)
-    grace_days = models.PositiveIntegerField(default=14)
+    grace_days = models.PositiveIntegerField(
+        default=5,
+        help_text=_(
+            "Retry window: unpaid charges are retried daily for this many days after the "
+            "collection day, then the membership lapses."
+        ),
+    )
     publish_days = models.CharField(max_length=50, default="7,21")
     collect_days = models.CharField(max_length=50, default="14,28")
     conditions = models.ManyToManyField(Condition, related_name="pools", blank=True)
