@@ -32,6 +32,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "remainder_cents",
             "annual_cap_cents",
             "merkle_root",
+            "merkle_total_cents",
             "evidence_head",
             "published_at",
             "collected_at",
@@ -68,6 +69,7 @@ class BatchReportSerializer(BatchSerializer):
 
 class PathStepSerializer(serializers.Serializer):
     hash = serializers.CharField()
+    sum = serializers.IntegerField()
     side = serializers.ChoiceField(choices=["left", "right"])
 
 
@@ -75,6 +77,7 @@ class ChargeProofSerializer(serializers.Serializer):
     batch_id = serializers.IntegerField()
     membership_id = serializers.IntegerField()
     amount_cents = serializers.IntegerField()
+    salt = serializers.CharField()
     leaf = serializers.CharField()
     path = PathStepSerializer(many=True)
 
@@ -82,6 +85,7 @@ class ChargeProofSerializer(serializers.Serializer):
 class ProofSerializer(serializers.Serializer):
     batch_id = serializers.IntegerField()
     merkle_root = serializers.CharField()
+    merkle_total_cents = serializers.IntegerField(allow_null=True)
     proofs = ChargeProofSerializer(many=True)
 
 

@@ -39,6 +39,9 @@ class Batch(models.Model):
     base_share_cents = models.BigIntegerField(default=0)
     remainder_cents = models.BigIntegerField(default=0)
     merkle_root = models.CharField(max_length=64, blank=True)
+    # The sum the root carries (SPEC 7): the batch's charges, A - S. Null for a root of the
+    # earlier unsummed tree, until recompute_merkle_roots replaces it.
+    merkle_total_cents = models.BigIntegerField(null=True, blank=True)
     evidence_head = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
     cap_year = models.PositiveIntegerField(default=0, help_text=_("Calendar year of the cap."))
@@ -88,6 +91,23 @@ class Batch(models.Model):
         """(chunks done, chunks in all) of the phase that is running."""
         chunks = self.chunks.all()
         return sum(c.status == Chunk.Status.DONE for c in chunks), len(chunks)
+
+
+class RetiredMerkleRoot(models.Model):
+    """A root once published for a batch and since replaced (the batch's history of roots):
+    kept so that what was published stays on record."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="retired_roots")
+    merkle_root = models.CharField(max_length=64)
+    merkle_total_cents = models.BigIntegerField(null=True, blank=True)
+    retired_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["batch", "retired_at", "pk"]
+
+    def __str__(self):
+        return f"root {self.merkle_root[:12]}… of batch {self.batch_id} (retired)"
 
 
 class BatchClaim(models.Model):
