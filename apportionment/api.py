@@ -13,6 +13,10 @@ from reports import services
 class BatchSerializer(serializers.ModelSerializer):
     pool = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     claims = serializers.SerializerMethodField()
+    shortfall_cents = serializers.IntegerField(
+        read_only=True,
+        help_text="Charges of this batch written off at a lapse: sponsor + carried forward.",
+    )
 
     class Meta:
         model = Batch
@@ -25,8 +29,12 @@ class BatchSerializer(serializers.ModelSerializer):
             "payouts_cents",
             "fee_cents",
             "surplus_cents",
+            "carried_in_cents",
             "amount_cents",
             "subsidy_cents",
+            "shortfall_cents",
+            "shortfall_sponsor_cents",
+            "shortfall_carried_cents",
             "participants",
             "base_share_cents",
             "remainder_cents",

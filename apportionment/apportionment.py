@@ -181,6 +181,7 @@ class Figures:
     payouts: int = 0  # P
     fee: int = 0  # F
     surplus: int = 0  # U
+    carried: int = 0  # D
     participants: int = 0  # N
     subsidy: int = 0  # S
     odd_cent_hash: bytes = b""
@@ -189,7 +190,7 @@ class Figures:
 
     @property
     def amount(self) -> int:  # A
-        return self.payouts + self.fee - self.surplus
+        return self.payouts + self.fee - self.surplus + self.carried
 
     @property
     def base_share(self) -> int:
@@ -208,6 +209,21 @@ class Figures:
         if self.amount <= 0:
             return _("The pool's surplus covers the payouts and the fee: nothing to charge.")
         return ""
+
+
+def carried_forward_due(pool: Pool) -> int:
+    """What the pool's next batch carries in (SPEC 6): the charges written off under the
+    `carry_forward` policy and not yet in a batch (line D); negative when reinstatements paid
+    back more than the batches had collected (a surplus U: refunds of lapsed collections)."""
+    account = Account.objects.filter(
+        kind=Account.Kind.CARRIED_FORWARD, pool=pool, owner__isnull=True
+    ).first()
+    if account is None:
+        return 0
+    in_batches = Batch.objects.filter(
+        pool=pool, status__in=("publishing", "published", "collecting")
+    ).aggregate(d=Coalesce(Sum(F("carried_in_cents") - F("surplus_cents")), 0))["d"]
+    return -account.balance_cents - in_batches
 
 
 def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
@@ -236,6 +252,8 @@ def compute_figures(
     figures.claim_ids = list(claims.values_list("pk", flat=True))
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
+    carried = carried_forward_due(pool)
+    figures.carried, figures.surplus = max(carried, 0), max(-carried, 0)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id}
     first, last, figures.participants = _fetchone(
         f"SELECT MIN(m.id), MAX(m.id), COUNT(*) FROM ({participants_sql()}) m", params
@@ -383,6 +401,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
         "payouts_cents": figures.payouts,
         "fee_cents": figures.fee,
         "surplus_cents": figures.surplus,
+        "carried_in_cents": figures.carried,
         "amount_cents": figures.amount,
         "participants": figures.participants,
         "base_share_cents": figures.base_share,
@@ -450,6 +469,7 @@ def start_batch(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_C
             batch.payouts_cents = figures.payouts
             batch.fee_cents = figures.fee
             batch.surplus_cents = figures.surplus
+            batch.carried_in_cents = figures.carried
             batch.amount_cents = figures.amount
             batch.participants = figures.participants
             batch.base_share_cents = figures.base_share
@@ -1015,10 +1035,23 @@ def _complete_collection(batch: Batch):
             ],
             memo=f"sponsor subsidy of batch {batch.pk} (annual cap)",
         )
+    settle_carried_forward(batch, reserve)
     batch.status = Batch.Status.COLLECTED
     batch.collected_at = timezone.now()
     batch.save()
     pay_out(batch)
+
+
+def settle_carried_forward(batch: Batch, reserve: Account):
+    """The batch collected line D (or gave back the surplus U) for the pool's carried-forward
+    write-offs: the reserve hands it to the carried-forward account, which it had lent."""
+    net = batch.carried_in_cents - batch.surplus_cents
+    if net:
+        post(
+            "carried-forward",
+            [(reserve, -net), (system_account(Account.Kind.CARRIED_FORWARD, batch.pool), net)],
+            memo=f"shortfall carried into batch {batch.pk} (D - U)",
+        )
 
 
 def pay_out(batch: Batch):
@@ -1084,6 +1117,59 @@ def refund_membership_charges(membership: Membership) -> int:
     return paid or 0
 
 
+def pay_written_off_charges(membership: Membership) -> int:
+    """Reinstatement's money (SPEC 3): the membership's written-off charges are paid from the
+    account holder's wallet, and what covered them is paid back (the sponsor, or the pool's
+    carried-forward account, which a later batch then collects less from), so nobody pays
+    twice. Returns the cents paid; raises ValidationError if the wallet is short."""
+    from ledger.services import wallet_for
+
+    account = membership.person.account
+    charges = list(
+        Charge.objects.of_account(account)
+        .select_for_update()
+        .filter(membership=membership, written_off_at__isnull=False)
+    )
+    amount = sum(charge.amount_cents for charge in charges)
+    if not amount:
+        return 0
+    wallet = Account.objects.select_for_update().get(pk=wallet_for(account).pk)
+    if wallet.balance_cents < amount:
+        raise ValidationError(
+            _("Reinstating needs ¥%(owed)s in the wallet (it holds ¥%(held)s): top up first.")
+            % {"owed": f"{amount / 100:.2f}", "held": f"{wallet.balance_cents / 100:.2f}"},
+            code="wallet_short",
+        )
+    kinds = dict(
+        LedgerTransaction.objects.filter(pk__in={c.ledger_txn_id for c in charges}).values_list(
+            "pk", "kind"
+        )
+    )
+    back = {kind: 0 for kind, _source in SHORTFALL_KINDS.values()}
+    per_batch: dict[tuple, int] = {}
+    for charge in charges:
+        kind = kinds.get(charge.ledger_txn_id, "shortfall-sponsor")
+        back[kind] += charge.amount_cents
+        field = (
+            "shortfall_sponsor_cents" if kind == "shortfall-sponsor" else "shortfall_carried_cents"
+        )
+        per_batch[(charge.batch_id, field)] = per_batch.get((charge.batch_id, field), 0) + (
+            charge.amount_cents
+        )
+    lines = [(wallet, -amount)]
+    for kind, source in SHORTFALL_KINDS.values():
+        if back[kind]:
+            lines.append((shortfall_source(membership.pool, source), back[kind]))
+    txn = post("reinstatement", lines, memo=f"written-off charges of membership {membership.pk}")
+    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(
+        written_off_at=None, paid_at=timezone.now(), ledger_txn_id=txn.pk
+    )
+    for (batch_id, field), cents in per_batch.items():
+        Batch.objects.filter(pk=batch_id).update(**{field: F(field) - cents})
+    pagecache.bump(pagecache.REPORTS)
+    return amount
+
+
 # --- Daily retry and lapse ---------------------------------------------------------------------
 
 
@@ -1119,4 +1205,68 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
             f"charge still unpaid after the retry window ({pool.grace_days} days)",
             from_status=Membership.Status.SUSPENDED,
         )
-    return {"charges_collected": int(retried), "memberships_lapsed": int(lapsed)}
+    written_off = write_off_lapsed()
+    return {
+        "charges_collected": int(retried),
+        "memberships_lapsed": int(lapsed),
+        "cents_written_off": int(written_off),
+    }
+
+
+SHORTFALL_KINDS = {
+    Pool.ShortfallPolicy.SPONSOR: ("shortfall-sponsor", Account.Kind.SPONSOR),
+    Pool.ShortfallPolicy.CARRY_FORWARD: ("shortfall-carried", Account.Kind.CARRIED_FORWARD),
+}
+
+
+def shortfall_source(pool: Pool, kind: str) -> Account:
+    """The account that covers a write-off: the sponsor (one for all pools) or the pool's
+    carried-forward account."""
+    return system_account(kind, pool if kind == Account.Kind.CARRIED_FORWARD else None)
+
+
+def write_off_lapsed() -> int:
+    """Write off the unpaid charges of lapsed memberships (SPEC 6), per pool one ledger
+    transaction from what covers them (the pool's shortfall policy) to the pool reserve, the
+    amounts recorded on their batches. Idempotent: a charge written off is no longer
+    outstanding (also catches a charge that went unpaid after its membership lapsed)."""
+    total = 0
+    with transaction.atomic():
+        due = list(
+            Charge.objects.select_for_update(of=("self",))
+            .filter(outstanding=True, membership__status=Membership.Status.LAPSED)
+            .values_list("pk", "batch_id", "batch__pool_id", "amount_cents")
+        )
+        by_pool: dict[int, list] = {}
+        for row in due:
+            by_pool.setdefault(row[2], []).append(row)
+        now = timezone.now()
+        for pool in Pool.objects.filter(pk__in=by_pool).order_by("pk"):
+            rows = by_pool[pool.pk]
+            amount = sum(row[3] for row in rows)
+            kind, source = SHORTFALL_KINDS[pool.shortfall_policy]
+            txn = None
+            if amount:
+                reserve = system_account(Account.Kind.POOL_RESERVE, pool)
+                txn = post(
+                    kind,
+                    [(shortfall_source(pool, source), -amount), (reserve, amount)],
+                    memo=f"charges of lapsed memberships written off ({pool.shortfall_policy})",
+                )
+            Charge.objects.filter(pk__in=[row[0] for row in rows]).update(
+                outstanding=False, written_off_at=now, ledger_txn_id=txn.pk if txn else None
+            )
+            field = (
+                "shortfall_sponsor_cents"
+                if source == Account.Kind.SPONSOR
+                else "shortfall_carried_cents"
+            )
+            per_batch: dict[int, int] = {}
+            for _pk, batch_id, _pool, cents in rows:
+                per_batch[batch_id] = per_batch.get(batch_id, 0) + cents
+            for batch_id, cents in per_batch.items():
+                Batch.objects.filter(pk=batch_id).update(**{field: F(field) + cents})
+            total += amount
+    if total:
+        pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)
+    return total
