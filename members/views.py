@@ -129,6 +129,8 @@ def reinstate(request, pk):
         else:
             messages.success(request, _("The membership is reinstated."))
         return redirect("dashboard")
+    if membership.status != Membership.Status.LAPSED:
+        return redirect("dashboard")  # nothing to reinstate (the dashboard shows its status)
     context = {
         "membership": membership,
         "owed_cents": services.written_off_cents(membership),
