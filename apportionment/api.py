@@ -126,10 +126,22 @@ class ChargeSerializer(serializers.ModelSerializer):
     membership = serializers.PrimaryKeyRelatedField(read_only=True)
     paid = serializers.SerializerMethodField()
     paid_at = serializers.SerializerMethodField()
+    payment_status = serializers.ChoiceField(
+        choices=["paid", "unpaid", "written_off", "due"], read_only=True
+    )
 
     class Meta:
         model = Charge
-        fields = ["id", "batch", "membership", "amount_cents", "capped_cents", "paid", "paid_at"]
+        fields = [
+            "id",
+            "batch",
+            "membership",
+            "amount_cents",
+            "capped_cents",
+            "paid",
+            "paid_at",
+            "payment_status",
+        ]
 
     def get_paid(self, charge) -> bool:
         return charge.payment_status == "paid"

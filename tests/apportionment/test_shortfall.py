@@ -117,9 +117,13 @@ def test_verify_books_fails_when_a_batch_shortfall_is_not_its_write_offs(lapsing
 
 
 def test_the_batch_report_and_api_show_the_shortfall_and_how_it_was_covered(lapsing, client):
-    pool, batch, *_ = lapsing("sponsor")
+    pool, batch, alice, *_ = lapsing("sponsor")
     data = client.get(f"/api/v1/batches/{batch.pk}/").json()
     assert data["shortfall_cents"] == data["shortfall_sponsor_cents"] == 10_000
     assert data["shortfall_carried_cents"] == 0 and data["carried_in_cents"] == 0
     page = client.get(f"/reports/{batch.pk}/").content.decode()
     assert "¥100.00 paid by the sponsor" in page
+    client.force_login(alice.person.account)
+    (mine,) = client.get("/api/v1/charges/").json()["results"]
+    assert (mine["payment_status"], mine["paid"]) == ("written_off", False)
+    assert "written off at the lapse" in client.get("/charges/").content.decode()
