@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apportionment import apportionment
-from apportionment.models import Batch, BatchClaim, Chunk
+from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk
 from mutualaid.admin_utils import ReadOnlyInline
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
@@ -26,11 +26,16 @@ class ChunkInline(ReadOnlyInline):
     fields = ("phase", "number", "first_id", "last_id", "status", "attempts", "rows", "finished_at")
 
 
+class BatchEventInline(ReadOnlyInline):
+    model = BatchEvent
+    fields = ("at", "action", "actor", "via")
+
+
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = ("id", "pool", "status", "cutoff_at", "participants", "amount", "subsidy")
     list_filter = ("pool", "status")
-    inlines = [BatchClaimInline, ChunkInline]
+    inlines = [BatchEventInline, BatchClaimInline, ChunkInline]
     readonly_fields = [f.name for f in Batch._meta.fields if f.name not in ("odd_cent_hash",)] + [
         "progress_bar"
     ]
@@ -97,7 +102,9 @@ class BatchAdmin(admin.ModelAdmin):
         pool = get_object_or_404(Pool, pk=pool_id)
         if request.method == "POST":
             try:
-                batch = apportionment.start_batch(pool)
+                batch = apportionment.start_batch(
+                    pool, actor=request.user, via=BatchEvent.Via.ADMIN
+                )
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
                 return redirect("admin:apportionment_batch_changelist")
@@ -129,7 +136,9 @@ class BatchAdmin(admin.ModelAdmin):
         batch = get_object_or_404(Batch, pk=batch_id)
         action = {"collect": apportionment.start_collection, "resume": apportionment.resume_batch}
         try:
-            action[request.POST.get("action", "")](batch)
+            action[request.POST.get("action", "")](
+                batch, actor=request.user, via=BatchEvent.Via.ADMIN
+            )
         except (ValidationError, KeyError) as exc:
             self.message_user(
                 request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR

@@ -23,9 +23,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment.models import Batch, BatchClaim, Charge, Chunk, OddCentCandidate
+from apportionment.models import (
+    Batch,
+    BatchClaim,
+    BatchEvent,
+    Charge,
+    Chunk,
+    OddCentCandidate,
+)
 from apportionment.signals import batch_published
-from claims import evidence_log
+from claims import evidence_log, workflow
 from claims.models import Claim
 from ledger.models import Account, Entry
 from ledger.models import Transaction as LedgerTransaction
@@ -445,7 +452,19 @@ def _lock_pool(pool: Pool):
             raise BatchAlreadyRunning(_("Another batch of this pool is starting right now."))
 
 
-def start_batch(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK_SIZE):
+def record_batch_event(batch: Batch, action: str, *, actor=None, via: str = BatchEvent.Via.BEAT):
+    """Put who started, collected or resumed a batch on its record (nobody: the schedule)."""
+    BatchEvent.objects.create(batch=batch, action=action, actor=actor, via=via)
+
+
+def start_batch(
+    pool: Pool,
+    cutoff: datetime | None = None,
+    chunk_size=DEFAULT_CHUNK_SIZE,
+    *,
+    actor=None,
+    via: str = BatchEvent.Via.BEAT,
+):
     """Create the batch at cut-off T, include its claims, and enqueue its publish chunks."""
     cutoff = cutoff or timezone.now()
     try:
@@ -476,6 +495,7 @@ def start_batch(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_C
             batch.remainder_cents = figures.remainder
             batch.odd_cent_hash = figures.odd_cent_hash
             batch.odd_cent_membership_id = figures.odd_cent_membership_id
+            record_batch_event(batch, BatchEvent.Action.START, actor=actor, via=via)
             if figures.empty_reason:
                 batch.status = Batch.Status.EMPTY
                 batch.message = figures.empty_reason
@@ -702,8 +722,11 @@ def _complete_publishing(batch: Batch):
         batch.save()
         log.error("batch %s failed: %s", batch.pk, batch.message)
         return
-    Claim.objects.filter(batch_claim__batch=batch, status=Claim.Status.APPROVED).update(
-        status=Claim.Status.APPORTIONED
+    workflow.run_system_many(
+        batch.batch_claims.values_list("claim_id", flat=True),
+        "apportion",
+        note=f"batch {batch.pk}",
+        actor=batch_starter(batch),
     )
     batch.status = Batch.Status.PUBLISHED
     batch.published_at = timezone.now()
@@ -715,7 +738,13 @@ def _complete_publishing(batch: Batch):
     batch_published.send(sender=Batch, batch=batch)
 
 
-def resume_batch(batch: Batch):
+def batch_starter(batch: Batch):
+    """The operator who started the batch (None: the schedule did)."""
+    event = batch.events.filter(action=BatchEvent.Action.START).select_related("actor").first()
+    return event.actor if event else None
+
+
+def resume_batch(batch: Batch, *, actor=None, via: str = BatchEvent.Via.BEAT):
     """Re-run a failed or stuck batch: its chunks go back to pending and are enqueued."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
@@ -723,6 +752,7 @@ def resume_batch(batch: Batch):
             raise ValidationError(
                 _("A batch that failed its invariant is not resumed; start a new one.")
             )
+        record_batch_event(batch, BatchEvent.Action.RESUME, actor=actor, via=via)
         Chunk.objects.filter(batch=batch).exclude(status=Chunk.Status.DONE).update(
             status=Chunk.Status.PENDING, started_at=None
         )
@@ -760,7 +790,7 @@ def _due_filter(retry: bool) -> str:
     return "c.batch_id = %(batch)s AND NOT c.outstanding AND c.paid_at IS NULL"
 
 
-def start_collection(batch: Batch) -> Batch:
+def start_collection(batch: Batch, *, actor=None, via: str = BatchEvent.Via.BEAT) -> Batch:
     """Move a published batch to collecting, in chunks of account ids."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
@@ -769,6 +799,7 @@ def start_collection(batch: Batch) -> Batch:
                 _("Only a published batch can be collected (this one is %(status)s).")
                 % {"status": batch.get_status_display()}
             )
+        record_batch_event(batch, BatchEvent.Action.COLLECT, actor=actor, via=via)
         batch.status = Batch.Status.COLLECTING
         batch.save(update_fields=["status"])
         # Ranges of equal width over the accounts that owe (account ids are dense enough).
@@ -1062,10 +1093,7 @@ def pay_out(batch: Batch):
     included = batch.batch_claims.select_related("claim__claimant", "claim__membership")
     for item in included:
         claim = item.claim
-        won = Claim.objects.filter(pk=claim.pk, status=Claim.Status.APPORTIONED).update(
-            status=Claim.Status.PAID
-        )
-        if not won:
+        if not workflow.run_system_many([claim.pk], "pay", note=f"batch {batch.pk}"):
             continue
         post(
             "payout",

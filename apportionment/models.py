@@ -208,6 +208,46 @@ class OddCentCandidate(models.Model):
         return f"odd-cent candidate {self.membership_id} of batch {self.batch_id}"
 
 
+class BatchEvent(models.Model):
+    """Who started, collected or resumed a batch, and from where (SPEC 4: every move on the
+    record). `actor` is empty when the scheduler (beat) did it."""
+
+    class Action(models.TextChoices):
+        START = "start", _("Started")
+        COLLECT = "collect", _("Collection started")
+        RESUME = "resume", _("Resumed")
+
+    class Via(models.TextChoices):
+        BEAT = "beat", _("Schedule (beat)")
+        ADMIN = "admin", _("Admin console")
+        COMMAND = "command", _("Management command")
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    via = models.CharField(max_length=10, choices=Via.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(via="beat", actor__isnull=True) | ~models.Q(via="beat"),
+                name="batch_event_beat_has_no_actor",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(via="admin") | models.Q(actor__isnull=False),
+                name="batch_event_admin_has_actor",
+            ),
+        ]
+
+    def __str__(self):
+        who = self.actor or self.get_via_display()
+        return f"{self.get_action_display()} by {who}"
+
+
 class ChargeQuerySet(models.QuerySet):
     def of_batch(self, batch_id: int):
         """A batch's charges, read as one range of the primary key."""

@@ -12,7 +12,6 @@ from claims import workflow
 from claims.models import Claim, ClaimEvent, Evidence
 from mutualaid.admin_utils import ReadOnlyInline
 from notice import selectors as notice_selectors
-from notice import services as notice_services
 from notice.models import Panel
 
 
@@ -98,17 +97,18 @@ class ClaimAdmin(admin.ModelAdmin):
         claim = get_object_or_404(Claim, pk=object_id)
         extra_context = {
             **(extra_context or {}),
-            "claim_actions": workflow.allowed_actions(claim, request.user),
+            "claim_actions": [
+                (name, workflow.TRANSITIONS[name])
+                for name in workflow.available_actions(request.user, claim)
+            ],
             "panel_to_decide": notice_selectors.panel_to_adjudicate(claim, request.user),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.transition_view)
-        adjudicate = self.admin_site.admin_view(self.adjudicate_panel_view)
         return [
             path("<int:pk>/transition/", view, name="claims_claim_transition"),
-            path("<int:pk>/adjudicate-panel/", adjudicate, name="claims_claim_adjudicate_panel"),
             *super().get_urls(),
         ]
 
@@ -119,31 +119,19 @@ class ClaimAdmin(admin.ModelAdmin):
         details = {}
         if request.POST.get("first_diagnosed_on"):
             details["first_diagnosed_on"] = parse_date(request.POST["first_diagnosed_on"])
+        action = request.POST.get("action", "")
         try:
-            workflow.transition(
-                claim,
-                request.POST.get("action", ""),
-                request.user,
-                request.POST.get("note", ""),
-                **details,
+            workflow.perform(
+                claim, action, user=request.user, note=request.POST.get("note", ""), **details
             )
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, _error_text(exc), messages.ERROR)
-        except KeyError:
-            self.message_user(request, "Unknown action.", messages.ERROR)
-        return redirect("admin:claims_claim_change", pk)
-
-    def adjudicate_panel_view(self, request, pk):
-        """An adjudicator decides a claim whose panel cast too few votes or tied."""
-        if request.method != "POST" or not self.has_change_permission(request):
-            raise PermissionDenied
-        panel = get_object_or_404(Panel, claim_id=pk, status=Panel.Status.NEEDS_ADJUDICATOR)
-        try:
-            notice_services.adjudicate_panel(
-                panel, request.POST.get("outcome", ""), request.user, request.POST.get("note", "")
+        else:
+            self.message_user(
+                request,
+                _("Done: %(action)s.") % {"action": workflow.action_label(action)},
+                messages.SUCCESS,
             )
-        except (ValidationError, PermissionDenied) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
         return redirect("admin:claims_claim_change", pk)
 
 

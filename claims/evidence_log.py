@@ -33,6 +33,11 @@ def head_hash() -> str:
 
 def append(kind: str, payload: dict, file_sha256: str = ""):
     """Append one record in the caller's transaction, strictly after every earlier one."""
+    return append_many(kind, [payload], file_sha256)[0]
+
+
+def append_many(kind: str, payloads: list[dict], file_sha256: str = ""):
+    """Append a record per payload, in order, with one lock and one INSERT (a batch's claims)."""
     from claims.models import EvidenceRecord
 
     with transaction.atomic():
@@ -40,18 +45,26 @@ def append(kind: str, payload: dict, file_sha256: str = ""):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
         last = EvidenceRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        seq, previous = last if last else (0, GENESIS)
         at = timezone.now().isoformat()
-        record = {"seq": seq, "kind": kind, "at": at, "payload": payload, "file": file_sha256}
-        return EvidenceRecord.objects.create(
-            seq=seq,
-            kind=kind,
-            at=at,
-            payload=payload,
-            file_sha256=file_sha256,
-            prev_hash=previous,
-            hash=chain_hash(previous, record),
-        )
+        rows = []
+        for payload in payloads:
+            seq += 1
+            record = {"seq": seq, "kind": kind, "at": at, "payload": payload, "file": file_sha256}
+            digest = chain_hash(previous, record)
+            rows.append(
+                EvidenceRecord(
+                    seq=seq,
+                    kind=kind,
+                    at=at,
+                    payload=payload,
+                    file_sha256=file_sha256,
+                    prev_hash=previous,
+                    hash=digest,
+                )
+            )
+            previous = digest
+        return EvidenceRecord.objects.bulk_create(rows)
 
 
 def record_of(row) -> dict:

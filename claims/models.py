@@ -112,7 +112,14 @@ class ClaimEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self):
-        return f"{self.action}: {self.from_status} → {self.to_status}"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The event in a person's words: the action, then the state it led to."""
+        from claims.workflow import action_label
+
+        return f"{action_label(self.action)} → {Claim.Status(self.to_status).label}"
 
 
 class Evidence(models.Model):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,6 +39,25 @@ def next_step(claim: Claim) -> str:
     return NEXT_STEP.get(claim.status, "")
 
 
+# Refusals of the claim services that belong to one field of the claim form.
+FIELD_OF_ERROR = {
+    "type": "file",
+    "type_mismatch": "file",
+    "too_large": "file",
+    "empty": "file",
+    "too_many_files": "file",
+    "claim_too_large": "file",
+    "diagnosis_date": "diagnosis_date",
+}
+
+
+def _error_code(exc: ValidationError):
+    """The code of a single error, or of a list's first one."""
+    return getattr(exc, "code", None) or next(
+        (error.code for error in getattr(exc, "error_list", [])), None
+    )
+
+
 @login_required
 def claim_new(request):
     form = ClaimForm(request.POST or None, request.FILES or None, account=request.user)
@@ -50,13 +69,11 @@ def claim_new(request):
                 if form.cleaned_data["file"]:
                     services.upload_evidence(claim, request.user, form.cleaned_data["file"])
         except ValidationError as exc:
-            form.add_error(
-                "file" if exc.code in ("type", "type_mismatch", "too_large", "empty") else None, exc
-            )
+            form.add_error(FIELD_OF_ERROR.get(_error_code(exc)), exc)
         else:
             if "submit" in request.POST:
                 try:
-                    workflow.transition(claim, "submit", request.user)
+                    workflow.perform(claim, "submit", user=request.user)
                 except ValidationError as exc:
                     for message in exc.messages:
                         messages.error(request, message)
@@ -82,52 +99,58 @@ def claim_detail(request, pk):
     upload_form = EvidenceForm(
         request.POST if request.POST.get("form") == "upload" else None, request.FILES or None
     )
+    status = 200
     if request.method == "POST":
-        done = {
-            "edit": lambda: _save_draft(request, claim, edit_form),
-            "upload": lambda: _upload(request, claim, upload_form),
-            "appeal": lambda: _appeal(request, claim),
-        }.get(request.POST.get("form"), lambda: _transition(request, claim))()
+        form = request.POST.get("form")
+        if form == "edit":
+            done = _save_draft(request, claim, edit_form)
+        elif form == "upload":
+            done = _upload(request, claim, upload_form)
+        else:
+            status = _perform(request, claim)
+            done = status == 302
         if done:
             return redirect("claim-detail", claim.pk)
+    actions = workflow.available_actions(request.user, claim)
     context = {
         "claim": claim,
         "events": claim.events.select_related("actor"),
         "evidence": claim.evidence.all(),
         "next_step": next_step(claim),
-        "actions": workflow.allowed_actions(claim, request.user),
+        "actions": [(name, workflow.TRANSITIONS[name]) for name in actions if name != "appeal"],
         "edit_form": edit_form if is_draft else None,
-        "appeal_until": _open_appeal_deadline(claim),
+        "appeal_until": _open_appeal_deadline(claim) if "appeal" in actions else None,
         "upload_form": upload_form
         if claim.status in services.CLAIMANT_UPLOAD_STATUSES or upload_form.errors
         else None,
     }
-    return render(request, "claims/detail.html", context)
+    return render(request, "claims/detail.html", context, status=status)
 
 
-def _transition(request, claim) -> bool:
+def _perform(request, claim) -> int:
+    """The claimant's transition (an appeal's reason is its note): 302 when made, else the
+    refusal's status with its message, and nothing changed."""
+    action = "appeal" if request.POST.get("form") == "appeal" else request.POST.get("action", "")
+    note = request.POST.get("note") or request.POST.get("reason", "")
     try:
-        workflow.transition(
-            claim, request.POST.get("action", ""), request.user, request.POST.get("note", "")
-        )
-    except (ValidationError, KeyError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [_("Unknown action.")])))
-    return True
+        workflow.perform(claim, action, user=request.user, note=note)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not do this."))
+        return 403
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return 400
+    if action == "appeal":
+        messages.success(request, _("Your appeal was filed: a panel of members will decide."))
+    else:
+        label = workflow.action_label(action)
+        messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return 302
 
 
 def _open_appeal_deadline(claim):
     deadline = notice_services.appeal_deadline(claim)
     return deadline if deadline and deadline >= timezone.now() else None
-
-
-def _appeal(request, claim) -> bool:
-    try:
-        notice_services.appeal(claim, request.user, request.POST.get("reason", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Your appeal was filed: a panel of members will decide."))
-    return True
 
 
 def _save_draft(request, claim, form) -> bool:
@@ -163,6 +186,11 @@ def evidence_file(request, pk):
     path = Path(settings.EVIDENCE_ROOT) / evidence.path
     if not path.is_file():
         raise Http404
+    # Always a download, never rendered from our origin (a PDF can carry script); the
+    # SecurityMiddleware adds X-Content-Type-Options: nosniff.
     return FileResponse(
-        path.open("rb"), content_type=evidence.content_type, filename=evidence.original_name
+        path.open("rb"),
+        content_type=evidence.content_type,
+        filename=evidence.original_name,
+        as_attachment=True,
     )

@@ -1,18 +1,27 @@
-"""The claim state machine of SPEC 4: one transition table, one service per transition.
+"""The claim state machine of SPEC 4: one transition table, and each transition names its actor.
 
-Every transition locks the claim row, checks the current state, the role and the four-eyes
-rules, writes a ClaimEvent and an evidence-log record in the same transaction. A second
-reviewer acting on the same claim at the same time waits for the lock, then finds the state
-changed and gets a clear "already decided" error.
+Two entry points, never mixed:
+- `perform()` for requests (claim page, API, admin): only transitions whose actor is a person
+  (claimant, investigator, adjudicator); a system transition is refused whatever is posted.
+- `run_system()` / `run_system_many()` for the jobs and services that own a system transition
+  (the notice closer, the panel tally, the batch engine); they refuse any other transition.
+
+Every move locks the claim row (or updates conditionally, set-based), checks the source state,
+the actor and the transition's guard, writes a ClaimEvent and an evidence-log record in the same
+transaction. A second reviewer acting on the same claim at the same time waits for the lock, then
+finds the state changed and gets a clear "already decided" error.
 """
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from claims import evidence_log
 from claims.models import Claim, ClaimEvent
@@ -20,98 +29,237 @@ from claims.notifications import notify_claimant
 
 S = Claim.Status
 CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", "investigators", "adjudicators", "system"
+STAFF_ROLES = (INVESTIGATOR, ADJUDICATOR)
 
 
 @dataclass(frozen=True)
 class Transition:
-    sources: tuple
+    sources: tuple[str, ...]
     target: str
-    role: str
+    actor: str
+    label: Promise
     note_required: bool = False
 
 
-TRANSITIONS = {
-    "submit": Transition((S.DRAFT,), S.SUBMITTED, CLAIMANT),
-    "assign": Transition((S.SUBMITTED,), S.INVESTIGATING, INVESTIGATOR),
-    "report": Transition((S.INVESTIGATING,), S.INVESTIGATED, INVESTIGATOR, note_required=True),
-    "request_info": Transition(
-        (S.INVESTIGATING, S.INVESTIGATED), S.NEEDS_INFO, INVESTIGATOR, note_required=True
+TRANSITIONS: dict[str, Transition] = {
+    # The claimant's.
+    "submit": Transition((S.DRAFT,), S.SUBMITTED, CLAIMANT, gettext_lazy("Submit the claim")),
+    "resubmit": Transition(
+        (S.NEEDS_INFO,), S.INVESTIGATING, CLAIMANT, gettext_lazy("Send the answer and resubmit")
     ),
-    "resubmit": Transition((S.NEEDS_INFO,), S.INVESTIGATING, CLAIMANT),
-    "approve": Transition((S.INVESTIGATED,), S.PUBLIC_NOTICE, ADJUDICATOR),
-    "reject": Transition((S.INVESTIGATED,), S.REJECTED, ADJUDICATOR, note_required=True),
+    "withdraw": Transition(
+        (S.SUBMITTED, S.NEEDS_INFO), S.WITHDRAWN, CLAIMANT, gettext_lazy("Withdraw the claim")
+    ),
+    # Once, within the appeal period, with a reason (the note); a panel is drawn (SPEC 4).
+    "appeal": Transition(
+        (S.REJECTED,), S.PANEL_REVIEW, CLAIMANT, gettext_lazy("Appeal the rejection"), True
+    ),
+    # The investigator's.
+    "assign": Transition((S.SUBMITTED,), S.INVESTIGATING, INVESTIGATOR, gettext_lazy("Take it")),
+    "report": Transition(
+        (S.INVESTIGATING,), S.INVESTIGATED, INVESTIGATOR, gettext_lazy("File the report"), True
+    ),
+    "request_info": Transition(
+        (S.INVESTIGATING, S.INVESTIGATED),
+        S.NEEDS_INFO,
+        INVESTIGATOR,
+        gettext_lazy("Ask the claimant for information"),
+        True,
+    ),
     # The investigator confirms the illness was first diagnosed in the observation period: the
     # claim is refused and the membership ends (SPEC 3). Needs `first_diagnosed_on`.
     "end_in_waiting": Transition(
-        (S.INVESTIGATING, S.INVESTIGATED), S.REJECTED, INVESTIGATOR, note_required=True
+        (S.INVESTIGATING, S.INVESTIGATED),
+        S.REJECTED,
+        INVESTIGATOR,
+        gettext_lazy("Refuse: first diagnosed in the observation period"),
+        True,
     ),
-    "withdraw": Transition((S.SUBMITTED, S.NEEDS_INFO), S.WITHDRAWN, CLAIMANT),
-    "close_notice": Transition((S.PUBLIC_NOTICE,), S.APPROVED, SYSTEM),
-    "object": Transition((S.PUBLIC_NOTICE,), S.PANEL_REVIEW, SYSTEM),
-    # The appeal's rules (claimant only, once, within 14 days, a reason) live in notice.services.
-    "appeal": Transition((S.REJECTED,), S.PANEL_REVIEW, SYSTEM),
-    "panel_approve": Transition((S.PANEL_REVIEW,), S.APPROVED, SYSTEM),
-    "panel_reject": Transition((S.PANEL_REVIEW,), S.REJECTED, SYSTEM),
+    # The adjudicator's.
+    "approve": Transition(
+        (S.INVESTIGATED,), S.PUBLIC_NOTICE, ADJUDICATOR, gettext_lazy("Approve for public notice")
+    ),
+    "reject": Transition((S.INVESTIGATED,), S.REJECTED, ADJUDICATOR, gettext_lazy("Reject"), True),
+    # Only when the claim's panel could not decide (fewer than 5 votes cast, or a tie).
+    "decide_approve": Transition(
+        (S.PANEL_REVIEW,), S.APPROVED, ADJUDICATOR, gettext_lazy("Approve for the panel"), True
+    ),
+    "decide_reject": Transition(
+        (S.PANEL_REVIEW,), S.REJECTED, ADJUDICATOR, gettext_lazy("Reject for the panel"), True
+    ),
+    # The system's: only the job or service that owns each one makes it.
+    "close_notice": Transition(
+        (S.PUBLIC_NOTICE,), S.APPROVED, SYSTEM, gettext_lazy("Notice ended without objection")
+    ),
+    "object": Transition(
+        (S.PUBLIC_NOTICE,), S.PANEL_REVIEW, SYSTEM, gettext_lazy("Objected: to a member panel")
+    ),
+    "panel_approve": Transition(
+        (S.PANEL_REVIEW,), S.APPROVED, SYSTEM, gettext_lazy("Approved by the member panel")
+    ),
+    "panel_reject": Transition(
+        (S.PANEL_REVIEW,), S.REJECTED, SYSTEM, gettext_lazy("Rejected by the member panel")
+    ),
+    "apportion": Transition(
+        (S.APPROVED,), S.APPORTIONED, SYSTEM, gettext_lazy("Included in a batch")
+    ),
+    "pay": Transition((S.APPORTIONED,), S.PAID, SYSTEM, gettext_lazy("Payout paid")),
 }
+# Kept for the timeline of events written before the table above was settled.
+_OLD_ACTIONS = {"adjudicate_panel": gettext_lazy("Decided for the panel")}
+
+
+def action_label(name: str) -> str:
+    """The words a person reads for an action (pages, admin, API, emails)."""
+    rule = TRANSITIONS.get(name)
+    return str(rule.label if rule else _OLD_ACTIONS.get(name, name))
 
 
 def has_role(user, role: str) -> bool:
-    return user is not None and user.is_staff and user.groups.filter(name=role).exists()
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.groups.filter(name=role).exists()
+    )
 
 
-def allowed_actions(claim: Claim, user) -> list[str]:
-    """The transitions this user may make on this claim now (the admin shows exactly these)."""
+def available_actions(user, claim: Claim) -> list[str]:
+    """The transitions this user may make on this claim now: pages and the admin show exactly
+    these, and perform() accepts nothing else."""
     actions = []
-    for name, transition in TRANSITIONS.items():
-        if claim.status in transition.sources and transition.role != SYSTEM:
-            try:
-                check_actor(claim, user, name, transition)
-            except (PermissionDenied, ValidationError):
-                continue
-            actions.append(name)
+    for name, rule in TRANSITIONS.items():
+        if rule.actor == SYSTEM or claim.status not in rule.sources:
+            continue
+        try:
+            _check_actor(claim, user, name, rule)
+            _check_guard(claim, name, {})
+        except (PermissionDenied, ValidationError):
+            continue
+        actions.append(name)
     return actions
 
 
-def check_actor(claim: Claim, user, name: str, transition: Transition):
-    if transition.role == SYSTEM:
-        return
-    if transition.role == CLAIMANT:
-        if user is None or claim.claimant_id != user.pk:
+def _check_actor(claim: Claim, user, name: str, rule: Transition):
+    if rule.actor == SYSTEM:
+        raise PermissionDenied(_("This step is made by the system, never by a person."))
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_("Please sign in."))
+    if rule.actor == CLAIMANT:
+        if claim.claimant_id != user.pk:
             raise PermissionDenied(_("Only the claimant may do this."))
         return
-    if not has_role(user, transition.role):
-        raise PermissionDenied(_("This needs the %(role)s role.") % {"role": transition.role})
+    if not has_role(user, rule.actor):
+        raise PermissionDenied(_("This needs the %(role)s role.") % {"role": rule.actor})
     if claim.claimant_id == user.pk:
         raise PermissionDenied(_("Staff never work on a claim of their own account or family."))
-    assigned_elsewhere = claim.investigator_id not in (None, user.pk)
-    if name in ("report", "request_info", "end_in_waiting") and assigned_elsewhere:
+    if rule.actor == INVESTIGATOR and claim.investigator_id not in (None, user.pk):
         raise PermissionDenied(_("This claim is assigned to another investigator."))
-    if transition.role == ADJUDICATOR and claim.investigator_id == user.pk:
+    if rule.actor == ADJUDICATOR and claim.investigator_id == user.pk:
         raise PermissionDenied(_("Four eyes: the investigator of a claim cannot also decide it."))
 
 
+def check_adjudicator(claim: Claim, user):
+    """Raise PermissionDenied unless the user may decide this claim as its adjudicator."""
+    _check_actor(claim, user, "decide_approve", TRANSITIONS["decide_approve"])
+
+
+def _check_guard(claim: Claim, name: str, details: dict):
+    guard = GUARDS.get(name)
+    if guard is not None:
+        guard(claim, **details)
+
+
 @transaction.atomic
-def transition(claim: Claim, name: str, user=None, note: str = "", **details) -> Claim:
-    """Run one transition of TRANSITIONS on the claim, or raise with a clear reason.
+def perform(claim: Claim, action: str, *, user, note: str = "", **details) -> Claim:
+    """A person's transition, from a request: refused unless available_actions() offers it.
 
     `details` carries what a transition needs beyond a note (end_in_waiting: first_diagnosed_on).
     """
-    rule = TRANSITIONS[name]
-    claim = (
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise ValidationError(_("Unknown action."), code="unknown")
+    claim = _locked(claim)
+    _check_state(claim, rule)
+    _check_actor(claim, user, action, rule)
+    return _move(claim, action, rule, user, note, details)
+
+
+@transaction.atomic
+def run_system(claim: Claim, action: str, *, note: str = "", actor=None, **details) -> Claim:
+    """A system transition, for the job or service that owns it (never from a request).
+    `actor` is the person behind it when there is one (an operator starting a batch)."""
+    rule = TRANSITIONS[action]
+    if rule.actor != SYSTEM:
+        raise PermissionDenied(f"{action} is not a system transition")
+    claim = _locked(claim)
+    _check_state(claim, rule)
+    return _move(claim, action, rule, actor, note, details)
+
+
+def run_system_many(claim_ids: Iterable[int], action: str, *, note: str = "", actor=None):
+    """A system transition of many claims at once (a batch's claims), set-based: one conditional
+    UPDATE, one ClaimEvent each and one evidence-log record each. Claims no longer in a source
+    state are left alone, so running it twice is harmless. Returns the ids moved."""
+    rule = TRANSITIONS[action]
+    if rule.actor != SYSTEM:
+        raise PermissionDenied(f"{action} is not a system transition")
+    with transaction.atomic():
+        ids = list(
+            Claim.objects.select_for_update()
+            .filter(pk__in=list(claim_ids), status__in=rule.sources)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+        if not ids:
+            return []
+        Claim.objects.filter(pk__in=[pk for pk, _status in ids]).update(
+            status=rule.target, updated_at=timezone.now()
+        )
+        actor_id = actor.pk if actor is not None else None
+        ClaimEvent.objects.bulk_create(
+            ClaimEvent(
+                claim_id=pk,
+                action=action,
+                from_status=source,
+                to_status=rule.target,
+                actor_id=actor_id,
+                note=note,
+            )
+            for pk, source in ids
+        )
+        evidence_log.append_many(
+            "claim." + action,
+            [
+                {"claim": pk, "from": source, "to": rule.target, "actor": actor_id}
+                for pk, source in ids
+            ],
+        )
+    return [pk for pk, _status in ids]
+
+
+def _locked(claim: Claim) -> Claim:
+    return (
         Claim.objects.select_for_update()
         .select_related("pool", "membership__person")
         .get(pk=claim.pk)
     )
+
+
+def _check_state(claim: Claim, rule: Transition):
     if claim.status not in rule.sources:
         raise ValidationError(
             _("Already decided: this claim is now %(status)s.")
             % {"status": claim.get_status_display()},
             code="already_decided",
         )
-    check_actor(claim, user, name, rule)
+
+
+def _move(claim: Claim, name: str, rule: Transition, user, note: str, details: dict) -> Claim:
     note = (note or "").strip()
     if rule.note_required and not note:
         raise ValidationError(_("Please write a note: it is required here."), code="note")
+    _check_guard(claim, name, details)
     source = claim.status
     now = timezone.now()
     APPLY.get(name, lambda *args, **kwargs: None)(claim, user, note, now, **details)
@@ -124,10 +272,42 @@ def transition(claim: Claim, name: str, user=None, note: str = "", **details) ->
         "claim." + name,
         {"claim": claim.pk, "from": source, "to": rule.target, "actor": user.pk if user else None},
     )
+    AFTER.get(name, lambda *args, **kwargs: None)(claim, user, note, now, **details)
     # The claimant hears of every change made by someone else, and gets a receipt on submit.
     if user is None or user.pk != claim.claimant_id or name == "submit":
         notify_claimant(claim, name)
     return claim
+
+
+# --- guards: conditions beyond the state and the actor ------------------------------------------
+
+
+def _appeal_open(claim, now=None, rejected=None, **details):
+    from notice.services import appeal_problem
+
+    problem = appeal_problem(claim, now=now, rejected=rejected)
+    if problem:
+        raise ValidationError(problem, code="appeal")
+
+
+def _panel_needs_adjudicator(claim, **details):
+    from notice.services import panel_awaiting_adjudicator
+
+    if panel_awaiting_adjudicator(claim) is None:
+        raise ValidationError(
+            _("Only a claim whose panel could not decide is decided by an adjudicator."),
+            code="panel",
+        )
+
+
+GUARDS: dict[str, Callable] = {
+    "appeal": _appeal_open,
+    "decide_approve": _panel_needs_adjudicator,
+    "decide_reject": _panel_needs_adjudicator,
+}
+
+
+# --- what each transition writes besides the status ---------------------------------------------
 
 
 def _submit(claim, user, note, now, **details):
@@ -179,15 +359,34 @@ def _end_in_waiting(claim, user, note, now, first_diagnosed_on=None, **details):
             }
         )
     claim.first_diagnosed_on = first_diagnosed_on
-    end_in_waiting(membership, user, f"claim {claim.pk}: illness first diagnosed on "
-                   f"{first_diagnosed_on}, in the observation period")
+    end_in_waiting(
+        membership,
+        user,
+        f"claim {claim.pk}: illness first diagnosed on {first_diagnosed_on}, in the observation "
+        "period",
+    )
 
 
 def _approved(claim, user, note, now, **details):
     claim.approved_at = now
 
 
-APPLY = {
+def _after_appeal(claim, user, note, now, **details):
+    from notice.services import open_appeal_panel
+
+    open_appeal_panel(claim, reason=note, now=details.get("now") or now)
+
+
+def _after_decision(outcome):
+    def record(claim, user, note, now, **details):
+        from notice.services import record_adjudication
+
+        record_adjudication(claim, outcome=outcome, user=user)
+
+    return record
+
+
+APPLY: dict[str, Callable] = {
     "submit": _submit,
     "assign": _assign,
     "report": _report,
@@ -196,4 +395,10 @@ APPLY = {
     "end_in_waiting": _end_in_waiting,
     "close_notice": _approved,
     "panel_approve": _approved,
+    "decide_approve": _approved,
+}
+AFTER: dict[str, Callable] = {
+    "appeal": _after_appeal,
+    "decide_approve": _after_decision("approve"),
+    "decide_reject": _after_decision("reject"),
 }

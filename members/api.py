@@ -14,7 +14,7 @@ from pools.models import Pool
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    identity_number = serializers.CharField(write_only=True, max_length=18)
+    identity_number = serializers.CharField(write_only=True, max_length=40)
     masked_identity_number = serializers.CharField(read_only=True)
 
     class Meta:

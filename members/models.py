@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.identity import STORED_PATTERN
+
 REINSTATE_DAYS = 30  # a lapsed membership may be reinstated this many days after its lapse
 
 
@@ -29,6 +31,7 @@ class Person(models.Model):
     full_name = models.CharField(max_length=100)
     sex = models.CharField(max_length=1, choices=Sex.choices)
     birth_date = models.DateField()
+    # Stored normalized (members.identity.normalize): unique per person across all accounts.
     identity_number = models.CharField(max_length=18, unique=True)
     province = models.CharField(max_length=50)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -36,6 +39,10 @@ class Person(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(identity_number__regex=STORED_PATTERN),
+                name="person_identity_number_normalized",
+            ),
             models.UniqueConstraint(
                 fields=["account"],
                 condition=Q(relationship="self"),

@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the v1 router and JSON errors for every 4xx."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
@@ -17,6 +18,8 @@ def exception_handler(exc, context):
             {"detail": " ".join(messages), "errors": messages},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, DjangoPermissionDenied) and str(exc):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"detail": "Invalid input.", "errors": response.data}

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims import workflow
 from claims.models import Claim
 from claims.notifications import notify
 from members.models import Membership, Person
@@ -190,29 +191,34 @@ def appeal_deadline(claim):
     return rejected + datetime.timedelta(days=APPEAL_DAYS) if rejected else None
 
 
-def appeal(claim, user, reason, rejected=None, now=None):
-    """The claimant appeals a rejection once, within 14 days, with a reason (SPEC 4). Not open
-    to an illness an investigator confirmed was first diagnosed in the observation period: that
-    membership has ended and its shares were refunded. `rejected` defaults to the rejection
-    event's time."""
+def appeal_problem(claim, now=None, rejected=None):
+    """Why the claim's rejection cannot be appealed now, or None (SPEC 4: once, within 14 days).
+    Not open to an illness an investigator confirmed was first diagnosed in the observation
+    period: that membership has ended and its shares were refunded. `rejected` defaults to the
+    rejection event's time."""
     now = now or timezone.now()
     if claim.first_diagnosed_on:
-        raise ValidationError(
-            _("An illness first diagnosed in the observation period is not covered: no appeal.")
-        )
+        return _("An illness first diagnosed in the observation period is not covered: no appeal.")
+    if Appeal.objects.filter(claim=claim).exists():
+        return _("This claim has already been appealed.")
     rejected = rejected or rejected_at(claim) or now
-    if claim.claimant_id != user.pk:
-        raise ValidationError(_("Only the claimant may appeal."))
+    if now > rejected + datetime.timedelta(days=APPEAL_DAYS):
+        return _("The appeal period has ended.")
+    return None
+
+
+def appeal(claim, user, reason, rejected=None, now=None):
+    """The claimant appeals a rejection with a reason; a panel is drawn. Returns the panel."""
     if not (reason or "").strip():
         raise ValidationError(_("A reason is required."))
-    if now > rejected + datetime.timedelta(days=APPEAL_DAYS):
-        raise ValidationError(_("The appeal period has ended."))
-    with transaction.atomic():
-        if Appeal.objects.filter(claim=claim).exists():
-            raise ValidationError(_("This claim has already been appealed."))
-        claim_transitions.rejected_to_panel(claim.pk)
-        Appeal.objects.create(claim=claim, reason=reason.strip())
-        return draw_panel(claim, now=now)
+    workflow.perform(claim, "appeal", user=user, note=reason, now=now, rejected=rejected)
+    return Panel.objects.filter(claim=claim).latest("pk")
+
+
+def open_appeal_panel(claim, reason, now=None):
+    """Part of the `appeal` transition (claims.workflow): the appeal's record and its panel."""
+    Appeal.objects.create(claim=claim, reason=reason.strip())
+    return draw_panel(claim, now=now)
 
 
 def volunteer_for_panels(user, rules_accepted):
@@ -312,26 +318,27 @@ def close_ended_panels(now=None):
     return {"closed": len(closed)}
 
 
+def panel_awaiting_adjudicator(claim):
+    """The claim's panel that could not decide (fewer than 5 votes or a tie), or None."""
+    return Panel.objects.filter(claim=claim, status=Panel.Status.NEEDS_ADJUDICATOR).first()
+
+
 def adjudicate_panel(panel, outcome, user, note, now=None):
-    """An adjudicator decides a claim whose panel could not (fewer than 5 votes or a tie), with
-    the same role and four-eyes rules as their other decisions and a required note."""
+    """An adjudicator decides a claim whose panel could not, with the same role and four-eyes
+    rules as their other decisions and a required note (the `decide_*` transitions)."""
     if outcome not in Panel.Outcome.values:
         raise ValidationError(_("Choose approve or reject."))
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError(_("Please write a note: it is required here."), code="note")
-    with transaction.atomic():
-        panel = Panel.objects.select_for_update().get(pk=panel.pk)
-        if panel.status != Panel.Status.NEEDS_ADJUDICATOR:
-            raise ValidationError(_("This panel does not need an adjudicator."))
-        claim_transitions.check_adjudicator(panel.claim, user)
-        if outcome == Panel.Outcome.APPROVE:
-            claim_transitions.panel_to_approved(panel.claim_id, user, note)
-        else:
-            claim_transitions.panel_to_rejected(panel.claim_id, user, note)
-        panel.status, panel.outcome = Panel.Status.DECIDED, outcome
-        panel.save(update_fields=["status", "outcome"])
-        evidence.record(
-            "panel_adjudicated", {"panel": panel.pk, "outcome": outcome, "actor": user.pk}
-        )
+    workflow.perform(panel.claim, f"decide_{outcome}", user=user, note=note)
+    panel.refresh_from_db()
+    return panel
+
+
+def record_adjudication(claim, outcome, user):
+    """Part of the `decide_*` transitions (claims.workflow): the panel is decided."""
+    panel = Panel.objects.select_for_update().get(
+        claim=claim, status=Panel.Status.NEEDS_ADJUDICATOR
+    )
+    panel.status, panel.outcome = Panel.Status.DECIDED, outcome
+    panel.save(update_fields=["status", "outcome"])
+    evidence.record("panel_adjudicated", {"panel": panel.pk, "outcome": outcome, "actor": user.pk})
     return panel

@@ -1,8 +1,18 @@
 """Pools, their covered conditions and their benefit schedules (SPEC 2)."""
 
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(name: str):
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(name)s.") % {"name": name})
 
 
 class Condition(models.Model):
@@ -55,6 +65,10 @@ class Pool(models.Model):
     publish_days = models.CharField(max_length=50, default="7,21")
     collect_days = models.CharField(max_length=50, default="14,28")
     conditions = models.ManyToManyField(Condition, related_name="pools", blank=True)
+    # The members' calendar: "today" for dates they give (a diagnosis may not be in the future).
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +88,10 @@ class Pool(models.Model):
 
     def __str__(self):
         return self.name
+
+    def today(self) -> dt.date:
+        """Today's date where the pool's members live."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
     def payout_for_age(self, age_years: int) -> int | None:
         """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""

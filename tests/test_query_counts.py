@@ -45,7 +45,7 @@ def world(size, people):  # noqa: F811
         approved_claim(pool, 1_000)
         run_all_chunks(apportionment.start_batch(pool))
     for _ in range(size):
-        workflow.transition(to_investigated(draft(), people), "approve", people["adj"])
+        workflow.perform(to_investigated(draft(), people), "approve", user=people["adj"])
     return account, first, pool
 
 

@@ -23,7 +23,8 @@ def bulk_members(pool, count, status="active"):
                 (account_id, relationship, full_name, sex, birth_date, identity_number,
                  province, created_at)
             SELECT %(account)s, 'child', 'Bulk ' || g, 'F', DATE '1990-01-01',
-                   'B' || %(account)s || '-' || g, 'Zhejiang', %(now)s
+                   '9' || lpad(%(account)s::text, 7, '0') || lpad(g::text, 10, '0'),
+                   'Zhejiang', %(now)s
             FROM generate_series(1, %(n)s) g
             """,
             {"account": account.pk, "n": count, "now": now},

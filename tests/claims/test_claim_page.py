@@ -52,11 +52,13 @@ def test_a_draft_is_edited_later_then_submitted(client, people):  # noqa: F811
 
 def test_files_are_added_while_reviewed_and_refused_once_decided(client, people):  # noqa: F811
     claim = draft()
-    claim = workflow.transition(claim, "submit", claim.claimant)
+    claim = workflow.perform(claim, "submit", user=claim.claimant)
     client.force_login(claim.claimant)
     url = reverse("claim-detail", args=[claim.pk])
-    workflow.transition(claim, "assign", people["inv"])
-    claim = workflow.transition(claim, "request_info", people["inv"], "Please send the scan.")
+    workflow.perform(claim, "assign", user=people["inv"])
+    claim = workflow.perform(
+        claim, "request_info", user=people["inv"], note="Please send the scan."
+    )
     page = client.get(url).content.decode()
     assert "Please send the scan." in page and 'id="upload"' in page
 
@@ -68,9 +70,9 @@ def test_files_are_added_while_reviewed_and_refused_once_decided(client, people)
     response = client.post(url, {"form": "upload", "file": SimpleUploadedFile("scan.pdf", PDF)})
     assert response.status_code == 302 and claim.evidence.count() == 1
 
-    claim = workflow.transition(claim, "resubmit", claim.claimant)
-    claim = workflow.transition(claim, "report", people["inv"], "ok")
-    workflow.transition(claim, "reject", people["adj"], "Not covered.")
+    claim = workflow.perform(claim, "resubmit", user=claim.claimant)
+    claim = workflow.perform(claim, "report", user=people["inv"], note="ok")
+    workflow.perform(claim, "reject", user=people["adj"], note="Not covered.")
     assert 'id="upload"' not in client.get(url).content.decode()
     late = client.post(url, {"form": "upload", "file": SimpleUploadedFile("late.pdf", PDF)})
     assert "only while the claim is prepared or investigated" in late.content.decode()
@@ -81,7 +83,7 @@ def test_a_rejected_claimant_appeals_once_on_the_claim_page(client, people):  # 
     from notice.models import Appeal
 
     claim = to_investigated(draft(), people)
-    claim = workflow.transition(claim, "reject", people["adj"], "Not enough evidence.")
+    claim = workflow.perform(claim, "reject", user=people["adj"], note="Not enough evidence.")
     client.force_login(claim.claimant)
     url = reverse("claim-detail", args=[claim.pk])
     assert 'id="appeal"' in client.get(url).content.decode()
@@ -95,7 +97,7 @@ def test_a_rejected_claimant_appeals_once_on_the_claim_page(client, people):  # 
 
 def test_no_appeal_after_fourteen_days(client, people):  # noqa: F811
     claim = to_investigated(draft(), people)
-    claim = workflow.transition(claim, "reject", people["adj"], "Not enough evidence.")
+    claim = workflow.perform(claim, "reject", user=people["adj"], note="Not enough evidence.")
     claim.events.filter(to_status="rejected").update(at=timezone.now() - dt.timedelta(days=15))
     client.force_login(claim.claimant)
     url = reverse("claim-detail", args=[claim.pk])

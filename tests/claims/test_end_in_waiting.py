@@ -36,8 +36,8 @@ def member_with_charges(db):
 
 
 def investigating(claim, people):  # noqa: F811
-    claim = workflow.transition(claim, "submit", claim.claimant)
-    return workflow.transition(claim, "assign", people["inv"])
+    claim = workflow.perform(claim, "submit", user=claim.claimant)
+    return workflow.perform(claim, "assign", user=people["inv"])
 
 
 def test_confirmed_date_ends_the_membership_and_refunds_its_shares(
@@ -50,11 +50,11 @@ def test_confirmed_date_ends_the_membership_and_refunds_its_shares(
     claim = investigating(draft(alice, days_ago=5), people)
     first_diagnosed = alice.joined_at.date() + dt.timedelta(days=30)
 
-    claim = workflow.transition(
+    claim = workflow.perform(
         claim,
         "end_in_waiting",
-        people["inv"],
-        "Hospital records show a diagnosis in month one.",
+        user=people["inv"],
+        note="Hospital records show a diagnosis in month one.",
         first_diagnosed_on=first_diagnosed,
     )
 
@@ -88,26 +88,30 @@ def test_date_outside_the_observation_period_or_an_accident_is_refused(
     alice = member_with_charges
     claim = investigating(draft(alice, days_ago=5), people)
     with pytest.raises(ValidationError, match="not in this membership's observation period"):
-        workflow.transition(
-            claim, "end_in_waiting", people["inv"], "note", first_diagnosed_on=alice.waiting_ends_on
-        )
-    with pytest.raises(ValidationError, match="first diagnosed"):
-        workflow.transition(claim, "end_in_waiting", people["inv"], "note")
-    with pytest.raises(PermissionDenied):
-        workflow.transition(
+        workflow.perform(
             claim,
             "end_in_waiting",
-            people["adj"],
-            "note",
+            user=people["inv"],
+            note="note",
+            first_diagnosed_on=alice.waiting_ends_on,
+        )
+    with pytest.raises(ValidationError, match="first diagnosed"):
+        workflow.perform(claim, "end_in_waiting", user=people["inv"], note="note")
+    with pytest.raises(PermissionDenied):
+        workflow.perform(
+            claim,
+            "end_in_waiting",
+            user=people["adj"],
+            note="note",
             first_diagnosed_on=alice.joined_at.date(),
         )
     accident = investigating(draft(MembershipFactory(), cause="accident"), people)
     with pytest.raises(ValidationError, match="Accidents"):
-        workflow.transition(
+        workflow.perform(
             accident,
             "end_in_waiting",
-            people["inv"],
-            "note",
+            user=people["inv"],
+            note="note",
             first_diagnosed_on=accident.membership.joined_at.date(),
         )
     alice.refresh_from_db()

@@ -80,7 +80,7 @@ def test_only_the_claimant_and_reviewers_fetch_evidence(client, people):  # noqa
 @pytest.mark.django_db
 def test_verify_evidence_passes_then_names_a_changed_file(capsys):
     claim = draft()
-    workflow.transition(claim, "submit", claim.claimant)
+    workflow.perform(claim, "submit", user=claim.claimant)
     evidence = upload(claim, "x.png", PNG)
     call_command("verify_evidence")
     assert "evidence log OK: 2 records" in capsys.readouterr().out
@@ -95,7 +95,7 @@ def test_verify_evidence_passes_then_names_a_changed_file(capsys):
 @pytest.mark.django_db
 def test_log_rows_cannot_be_updated_and_a_forced_change_is_caught():
     claim = draft()
-    workflow.transition(claim, "submit", claim.claimant)
+    workflow.perform(claim, "submit", user=claim.claimant)
     upload(claim, "x.png", PNG)
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         EvidenceRecord.objects.filter(seq=1).update(kind="forged")
@@ -140,7 +140,7 @@ def test_api_creates_submits_and_uploads(client):
 @pytest.mark.django_db
 def test_admin_shows_evidence_history_and_only_allowed_actions(client, people):  # noqa: F811
     claim = draft()
-    workflow.transition(claim, "submit", claim.claimant)
+    workflow.perform(claim, "submit", user=claim.claimant)
     upload(claim, "scan.png", PNG)
     client.force_login(people["inv"])
     page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()

@@ -23,10 +23,10 @@ def test_state_changes_reach_the_claimant_in_app_and_by_email(mail_dir, celery_w
     claim = draft()
     claim.claimant.email = "claimant@example.org"
     claim.claimant.save()
-    claim = workflow.transition(claim, "submit", claim.claimant)
+    claim = workflow.perform(claim, "submit", user=claim.claimant)
     receipt = Notification.objects.get()  # their own action: only a receipt
     assert "Submitted" in receipt.text
-    workflow.transition(claim, "assign", investigator)
+    workflow.perform(claim, "assign", user=investigator)
 
     note = Notification.objects.exclude(pk=receipt.pk).get(recipient=claim.claimant)
     assert f"Claim #{claim.pk}" in note.text and "Investigating" in note.text

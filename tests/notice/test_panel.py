@@ -180,7 +180,7 @@ def test_an_adjudicator_decides_a_panel_with_too_few_votes(undecided):
     assert (claim.status, panel.status, panel.outcome) == ("rejected", "decided", "reject")
     event = ClaimEvent.objects.filter(claim=claim).last()
     assert (event.action, event.actor, event.note) == (
-        "panel_reject",
+        "decide_reject",
         adjudicator,
         "Hospital records disagree.",
     )

@@ -93,7 +93,6 @@ WEB.update(
         "notice-record": everyone(200),
         "jury-volunteer": signed_in(200),
         "panel": {**signed_in(404), "juror": 200},
-        "admin:claims_claim_adjudicate_panel": {**signed_in(302), **dict.fromkeys(STAFF, 403)},
         "api-notice": everyone(200),
         "api-claim-objections": everyone(200),
         "claim-detail": {**signed_in(404), "member_a": 200},
@@ -135,7 +134,6 @@ PARAMS = {
     "api-claim-objections": lambda w: {"pk": w["claim"].pk},
     "notice-record": lambda w: {"pk": w["panel"].claim_id},
     "panel": lambda w: {"pk": w["panel"].pk},
-    "admin:claims_claim_adjudicate_panel": lambda w: {"pk": w["panel"].claim_id},
     "GET /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "claim-evidence": lambda w: {"pk": w["claim"].pk},
@@ -185,6 +183,7 @@ API = {
     "GET /api/v1/claims/{id}/evidence/": OWN_ONLY,
     "POST /api/v1/claims/": signed_in(400, anonymous=401),
     "POST /api/v1/claims/{id}/evidence/": {**signed_in(404, anonymous=401), "member_a": 415},
+    "POST /api/v1/claims/{id}/transition/": {**signed_in(404, anonymous=401), "member_a": 400},
     "POST /api/v1/wallet/": signed_in(400, anonymous=401),
     "GET /api/v1/charges/{id}/": {**signed_in(404, anonymous=401), "member_a": 200},
 }

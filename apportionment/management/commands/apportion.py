@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apportionment import apportionment
-from apportionment.models import Batch, Chunk
+from apportionment.models import Batch, BatchEvent, Chunk
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 
@@ -59,9 +59,13 @@ class Command(BaseCommand):
             return
         try:
             if collect is not None:
-                batch = apportionment.start_collection(self.batch_to_collect(pool, collect))
+                batch = apportionment.start_collection(
+                    self.batch_to_collect(pool, collect), via=BatchEvent.Via.COMMAND
+                )
             else:
-                batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+                batch = apportionment.start_batch(
+                    pool, chunk_size=chunk_size, via=BatchEvent.Via.COMMAND
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"Batch #{batch.pk}: {batch.get_status_display()}. {batch.message}")

@@ -9,9 +9,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apportionment', '0008_odd_cents_settled_after_the_chunks'),
+        ('apportionment', '0009_batch_events'),
         ('members', '0005_lean_membership_tables'),
-        ('pools', '0002_retry_window_and_shortfall_policy'),
+        ('pools', '0003_retry_window_and_shortfall_policy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
