@@ -54,6 +54,15 @@ def test_leaf_salt_and_node_follow_spec_7_to_the_byte():
     assert merkle.node((digest, 123), other) == (hashlib.sha256(text.encode()).digest(), 200)
 
 
+@pytest.mark.parametrize("key", [b"", KEY, b"k" * 64, b"long" * 40])
+def test_the_fast_salter_is_the_hmac(key):
+    salt_of = merkle.salter(key)
+    for batch_id, membership_id in [(1, 1), (7, 42), (123456, 4_294_967_295)]:
+        expected = hmac.new(key, f"{batch_id}:{membership_id}".encode(), hashlib.sha256)
+        assert salt_of(batch_id, membership_id) == expected.hexdigest()
+        assert merkle.salt(key, batch_id, membership_id) == expected.hexdigest()
+
+
 @pytest.mark.parametrize("n", range(1, 34))
 def test_every_leaf_proves_against_the_streaming_root_and_its_total(n):
     items = leaves(n)

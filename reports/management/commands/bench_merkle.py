@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from reports import merkle
 
 BATCH = 1
-KEY = b"bench-salt-key"
+SALT = merkle.salter(b"bench-salt-key")
 
 
 def stream(count):
@@ -23,8 +23,7 @@ def stream(count):
         cursor.execute("SELECT g, 100 + g %% 97 FROM generate_series(1, %s) g ORDER BY g", [count])
         while rows := cursor.fetchmany(20_000):
             for membership_id, amount in rows:
-                salt = merkle.salt(KEY, BATCH, membership_id)
-                yield merkle.leaf(BATCH, membership_id, amount, salt)
+                yield merkle.leaf(BATCH, membership_id, amount, SALT(BATCH, membership_id))
 
 
 class Command(BaseCommand):
