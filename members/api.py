@@ -102,6 +102,14 @@ class MembershipViewSet(OwnedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         membership = services.withdraw_membership(self.get_object(), request.user)
         return Response(self.get_serializer(membership).data)
 
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """Within 30 days of a lapse: pay the written-off charges from the wallet; the
+        membership is active again with its original observation period."""
+        membership = services.reinstate_membership(self.get_object(), request.user)
+        return Response(self.get_serializer(membership).data)
+
 
 class WalletSerializer(serializers.Serializer):
     balance_cents = serializers.IntegerField(read_only=True)

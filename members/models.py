@@ -1,12 +1,17 @@
 """Persons (an account holder and their family) and their memberships of pools (SPEC 3)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members import ages
 from members.identity import STORED_PATTERN
+
+REINSTATE_DAYS = 30  # a lapsed membership may be reinstated this many days after its lapse
 
 
 class Person(models.Model):
@@ -96,16 +101,20 @@ class Membership(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["waiting", "active", "suspended"], ended_at__isnull=True)
-                | (
-                    ~Q(status__in=["waiting", "active", "suspended"])
-                    & Q(ended_at__isnull=False)
-                ),
+                | (~Q(status__in=["waiting", "active", "suspended"]) & Q(ended_at__isnull=False)),
                 name="membership_ended_exactly_when_closed",
             ),
         ]
 
     def __str__(self):
         return f"{self.person.full_name} in {self.pool} ({self.status})"
+
+    @property
+    def reinstatable_until(self):
+        """The last day a lapsed membership may be reinstated (SPEC 3), else None."""
+        if self.status != self.Status.LAPSED or self.ended_at is None:
+            return None
+        return timezone.localdate(self.ended_at) + dt.timedelta(days=REINSTATE_DAYS)
 
 
 class MembershipStatusChange(models.Model):

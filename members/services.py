@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from ledger.services import post, system_account, wallet_for
 from members.ages import age_on, born_by
 from members.bulk import bulk_change_status
 from members.identity import validate_identity_number
-from members.models import Membership, MembershipStatusChange, Person
+from members.models import REINSTATE_DAYS, Membership, MembershipStatusChange, Person
 from members.payments import PaymentProvider, SandboxProvider
 from mutualaid import pagecache
 from pools.models import Pool
@@ -25,6 +26,8 @@ TRANSITIONS = {
     S.WAITING: {S.ACTIVE, S.WITHDRAWN, S.ENDED_IN_WAITING, S.EXPIRED, S.SUSPENDED, S.PAID_OUT},
     S.ACTIVE: {S.SUSPENDED, S.WITHDRAWN, S.EXPIRED, S.PAID_OUT, S.ENDED_IN_WAITING},
     S.SUSPENDED: {S.ACTIVE, S.LAPSED, S.WITHDRAWN, S.EXPIRED, S.ENDED_IN_WAITING},
+    # Reinstatement only (`reinstate_membership`: within REINSTATE_DAYS, charges paid).
+    S.LAPSED: {S.ACTIVE, S.WAITING},
 }
 MAX_TOP_UP_CENTS = 100_000_00
 
@@ -175,6 +178,8 @@ def change_membership_status(membership: Membership, to_status: str, cause: str,
     membership.status_changed_at = now
     if to_status not in Membership.OPEN_STATUSES:
         membership.ended_at = now
+    else:
+        membership.ended_at = None  # reopened (a reinstatement)
     if to_status == S.ACTIVE:
         membership.active_since = membership.active_since or now.date()
         membership.suspended_since = None
@@ -187,6 +192,65 @@ def withdraw_membership(membership: Membership, actor) -> Membership:
     if membership.person.account_id != actor.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
     return change_membership_status(membership, S.WITHDRAWN, "withdrawn by the member", actor)
+
+
+def written_off_cents(membership: Membership) -> int:
+    """What reinstating the membership costs: its charges written off at the lapse."""
+    from apportionment.models import Charge
+
+    return (
+        Charge.objects.of_account(membership.person.account_id)
+        .filter(membership=membership, written_off_at__isnull=False)
+        .aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+
+
+def reinstate_membership(membership: Membership, actor, today: dt.date | None = None):
+    """A lapsed membership back, within REINSTATE_DAYS of the lapse (SPEC 3): its written-off
+    charges are paid from the wallet and it is active again with its original observation
+    period (still waiting if that has not ended), no new one."""
+    today = today or timezone.localdate()
+    if membership.person.account_id != actor.pk:
+        raise ValidationError(_("This membership is not yours."), code="not_yours")
+    from apportionment.apportionment import pay_written_off_charges
+
+    try:
+        with transaction.atomic():
+            locked = Membership.objects.select_for_update().get(pk=membership.pk)
+            if locked.status != S.LAPSED:
+                raise ValidationError(
+                    _("Only a lapsed membership can be reinstated (this one is %(status)s).")
+                    % {"status": locked.get_status_display()},
+                    code="not_lapsed",
+                )
+            lapsed_on = timezone.localdate(locked.ended_at)
+            if today > locked.reinstatable_until:
+                raise ValidationError(
+                    _(
+                        "This membership lapsed on %(date)s, more than %(days)s days ago: it "
+                        "can no longer be reinstated. Join the pool again (a new observation "
+                        "period starts)."
+                    )
+                    % {"date": lapsed_on.isoformat(), "days": REINSTATE_DAYS},
+                    code="reinstate_too_late",
+                )
+            paid = pay_written_off_charges(locked)
+            to_status = S.WAITING if locked.waiting_ends_on > today else S.ACTIVE
+            membership = change_membership_status(
+                locked,
+                to_status,
+                f"reinstated within {REINSTATE_DAYS} days of the lapse: {paid} cents paid",
+                actor,
+            )
+            Membership.objects.filter(pk=membership.pk).update(suspended_since=None)
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("This person is a member of this pool again already."), code="already_member"
+        ) from exc
+    pagecache.bump(pagecache.member(actor.pk))
+    membership.refresh_from_db()
+    return membership
 
 
 def end_in_waiting(membership: Membership, actor, cause: str) -> Membership:
@@ -229,8 +293,8 @@ def daily_status_sweep(today: dt.date) -> dict:
     """Time-driven status changes, set-based and idempotent; correct when run late.
 
     waiting → active on the day the waiting period ends; any open membership → expired on the
-    day the person reaches the pool's exit age. (Suspended → lapsed is decided by the daily
-    retry of unpaid charges in apportionment, which knows the collection calendar.)
+    day the person reaches the pool's exit age. (Suspended → lapsed follows the daily retry of
+    unpaid charges in apportionment: `daily_retry_and_lapse`, after the pool's `grace_days`.)
     """
     activated = bulk_change_status(
         "m.status = 'waiting' AND m.waiting_ends_on <= %(today)s",

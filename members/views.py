@@ -116,6 +116,30 @@ def withdraw(request, pk):
 
 
 @login_required
+def reinstate(request, pk):
+    """A confirmation page with what it costs, then the reinstatement (POST)."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.reinstate_membership(membership, request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The membership is reinstated."))
+        return redirect("dashboard")
+    if membership.status != Membership.Status.LAPSED:
+        return redirect("dashboard")  # nothing to reinstate (the dashboard shows its status)
+    context = {
+        "membership": membership,
+        "owed_cents": services.written_off_cents(membership),
+        "wallet": wallet_for(request.user),
+    }
+    return render(request, "members/reinstate.html", context)
+
+
+@login_required
 def top_up(request):
     form = TopUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

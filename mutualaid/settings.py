@@ -20,6 +20,10 @@ env = environ.Env(
 
 DEBUG = env("DEBUG")
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-" + "0" * 40)
+# The key of the salts in the batches' Merkle trees (SPEC 7): without it a sibling's hash in a
+# member's proof could be guessed back to another member's id and amount. Required in
+# production (settings_production); changing it changes every root (recompute_merkle_roots).
+PROOF_SALT_KEY = env.str("PROOF_SALT_KEY", default="dev-only-proof-salt-key")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

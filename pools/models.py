@@ -31,6 +31,10 @@ class Condition(models.Model):
 
 
 class Pool(models.Model):
+    class ShortfallPolicy(models.TextChoices):
+        SPONSOR = "sponsor", _("The sponsor pays them")
+        CARRY_FORWARD = "carry_forward", _("Added to the next batch (line D)")
+
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     name_zh = models.CharField(max_length=200, blank=True)
@@ -47,7 +51,17 @@ class Pool(models.Model):
     )
     annual_cap_cents = models.BigIntegerField(default=18800)
     notice_days = models.PositiveIntegerField(default=3)
-    grace_days = models.PositiveIntegerField(default=14)
+    grace_days = models.PositiveIntegerField(
+        default=5,
+        help_text=_(
+            "Retry window: unpaid charges are retried daily for this many days after the "
+            "collection day, then the membership lapses."
+        ),
+    )
+    # Who covers the charges written off when a membership lapses (SPEC 6).
+    shortfall_policy = models.CharField(
+        max_length=20, choices=ShortfallPolicy.choices, default=ShortfallPolicy.SPONSOR
+    )
     publish_days = models.CharField(max_length=50, default="7,21")
     collect_days = models.CharField(max_length=50, default="14,28")
     conditions = models.ManyToManyField(Condition, related_name="pools", blank=True)

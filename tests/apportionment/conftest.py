@@ -73,5 +73,6 @@ def run_all_chunks(batch):
             apportionment.run_chunk(chunk_id)
     batch.refresh_from_db()
     if batch.status == Batch.Status.PUBLISHED and not batch.merkle_root:
-        batch.merkle_root = report_services.store_root(batch.pk)  # the task after commit
+        report_services.store_root(batch.pk)  # the task after commit
+        batch.refresh_from_db()
     return batch

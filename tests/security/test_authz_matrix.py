@@ -80,6 +80,8 @@ WEB.update(
         "join": signed_in(200),
         "top-up": signed_in(200),
         "withdraw": {**signed_in(404), "member_a": 200},
+        "reinstate": {**signed_in(404), "member_a": 302},  # not lapsed: back to the dashboard
+        "membership-reinstate": signed_in(405, anonymous=401),
         "membership-list": signed_in(200, anonymous=401),
         "membership-detail": OWN_ONLY,
         "membership-withdraw": signed_in(405, anonymous=401),
@@ -122,6 +124,9 @@ PARAMS = {
     "pool-detail": lambda w: {"slug": w["membership"].pool.slug},
     "condition-detail": lambda w: {"code": w["condition"].code},
     "withdraw": lambda w: {"pk": w["membership"].pk},
+    "reinstate": lambda w: {"pk": w["membership"].pk},
+    "membership-reinstate": lambda w: {"pk": w["membership"].pk},
+    "POST /api/v1/memberships/{id}/reinstate/": lambda w: {"id": w["membership"].pk},
     "membership-detail": lambda w: {"pk": w["membership"].pk},
     "membership-withdraw": lambda w: {"pk": w["membership"].pk},
     "person-detail": lambda w: {"pk": w["membership"].person_id},
@@ -167,6 +172,8 @@ API = {
     "GET /api/v1/memberships/{id}/": OWN_ONLY,
     "POST /api/v1/memberships/": signed_in(400, anonymous=401),
     "POST /api/v1/memberships/{id}/withdraw/": OWN_ONLY,
+    # member_a's membership is active: a clear 400, not lapsed
+    "POST /api/v1/memberships/{id}/reinstate/": {**signed_in(404, anonymous=401), "member_a": 400},
     "GET /api/v1/persons/": signed_in(200, anonymous=401),
     "GET /api/v1/persons/{id}/": OWN_ONLY,
     "POST /api/v1/persons/": signed_in(400, anonymous=401),
