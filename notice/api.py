@@ -4,10 +4,9 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from claims.models import Claim
 from mutualaid import throttling
 from notice import services
-from notice.board import anonymized, board_queryset
+from notice.board import anonymized, board_queryset, public_claims
 from notice.models import Objection
 
 
@@ -50,7 +49,8 @@ class ObjectionSerializer(serializers.Serializer):
 
 
 class ClaimObjections(GenericAPIView):
-    """GET: the claim's objections (reasons only, no names). POST: file one (active members)."""
+    """GET: the claim's objections (reasons only, no names). POST: file one (active members).
+    A claim that never had a public record is answered as an unknown id: no existence oracle."""
 
     serializer_class = ObjectionSerializer
     throttle_scope = throttling.CREATE
@@ -62,12 +62,12 @@ class ClaimObjections(GenericAPIView):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
     def get(self, request, pk):
-        claim = get_object_or_404(Claim, pk=pk)
+        claim = get_object_or_404(public_claims(), pk=pk)
         rows = Objection.objects.filter(claim=claim).order_by("at", "pk")
         return Response(ObjectionSerializer(rows, many=True).data)
 
     def post(self, request, pk):
-        claim = get_object_or_404(Claim, pk=pk)
+        claim = get_object_or_404(public_claims(), pk=pk)
         ser = ObjectionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         obj = services.file_objection(claim, request.user, ser.validated_data["reason"])
