@@ -13,8 +13,9 @@ class RequestTooLarge(APIException):
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with Django's body size limit (DRF reads the stream itself, around
-    DATA_UPLOAD_MAX_MEMORY_SIZE) and a 400 for nesting too deep for Python's parser (a
-    RecursionError, which DRF lets through as a 500)."""
+    DATA_UPLOAD_MAX_MEMORY_SIZE), a 400 for nesting too deep for Python's parser (a
+    RecursionError, which DRF lets through as a 500) and a 400 for text with NUL characters,
+    which PostgreSQL cannot store or compare (a lookup by such a slug was a 500)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
@@ -23,6 +24,20 @@ class JSONParser(parsers.JSONParser):
         if limit is not None and length and length.isdigit() and int(length) > limit:
             raise RequestTooLarge()
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
+            has_nul = _has_nul(data)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+        if has_nul:
+            raise ParseError("JSON parse error - text may not contain NUL characters.")
+        return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -234,6 +234,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Online mutual-aid pools: enrollment, claims, apportionment, open books.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: read-only fields are not required of a
+    # request, write-only ones are not promised in a response (generated clients rely on it).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -17,7 +17,7 @@ from mutualaid import throttling
 LOCKED_MESSAGE = _("This account is locked after too many failed log-ins: please try again later.")
 
 
-class TokenRequestSerializer(AuthTokenSerializer):
+class CredentialsSerializer(AuthTokenSerializer):
     # No longer than the user column: a longer name never reaches django-axes' records.
     username = serializers.CharField(
         label=_("Username"),
@@ -45,17 +45,18 @@ class ObtainToken(ObtainAuthToken):
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
-    serializer_class = TokenRequestSerializer
+    serializer_class = CredentialsSerializer
 
     def get_throttles(self):
         return throttling.default_throttles()
 
     @extend_schema(
         operation_id="auth_token_create",
-        request=TokenRequestSerializer,
+        request=CredentialsSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(description="Missing fields or wrong username or password."),
+            400: OpenApiResponse(description="Missing fields or a wrong username or password."),
+            429: OpenApiResponse(description="Too many attempts, or the account is locked."),
         },
         auth=[{}],
         tags=["auth"],

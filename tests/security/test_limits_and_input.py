@@ -199,3 +199,11 @@ def test_objections_of_a_claim_never_public_answer_like_an_unknown_id(client):
     assert not hidden.objections.exists()
     public = PublicClaimFactory()
     assert client.get(f"/api/v1/claims/{public.pk}/objections/").json() == []
+
+
+def test_text_with_a_nul_character_is_a_json_400(client):
+    client.force_login(MembershipFactory().person.account)
+    body = {"person": 1, "pool": "demo\x00", "declaration_accepted": True, "rules_accepted": True}
+    response = post_json(client, "/api/v1/memberships/", body)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
