@@ -56,7 +56,7 @@ def add_error_responses(result, generator, request, public):
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            anonymous_only = operation.get("security") == [{}]
+            anonymous_only = operation.get("security") in (None, [], [{}])
             for code, description in ERROR_STATUSES.items():
                 if code in BODY_STATUSES and "requestBody" not in operation:
                     continue

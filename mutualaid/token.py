@@ -58,7 +58,7 @@ class ObtainToken(ObtainAuthToken):
             400: OpenApiResponse(description="Missing fields or a wrong username or password."),
             429: OpenApiResponse(description="Too many attempts, or the account is locked."),
         },
-        auth=[{}],
+        auth=[],  # no security requirement at all: anonymous (generators take [{}] as "signed in")
         tags=["auth"],
     )
     def post(self, request, *args, **kwargs):
