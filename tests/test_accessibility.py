@@ -22,6 +22,15 @@ from tests.browser import browser_page
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent.parent / "tools" / "axe" / "node_modules" / "axe-core"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# axe's best practices the issue asks of our own pages (the admin's markup is Django's).
+OUR_PAGES_RULES = [
+    "heading-order",
+    "empty-table-header",
+    "page-has-heading-one",
+    "landmark-one-main",
+    "skip-link",
+]
+OUR_APPS = {"apportionment", "claims", "members", "pools", "mutualaid", "auth"}
 LANGUAGES = ["", "/zh-hans"]
 
 
@@ -31,7 +40,27 @@ def session_cookie(base, username):
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}
 
 
-def pages(pool_slug, public_claim, own_claim, batch):
+def admin_pages(own_claim, batch, membership, pool):
+    """Every changelist of our own models, and a change page of each main one."""
+    from django.contrib import admin
+
+    changelists = sorted(
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+        if model._meta.app_label in OUR_APPS
+    )
+    return [
+        "/admin/",
+        *changelists,
+        f"/admin/claims/claim/{own_claim}/change/",
+        f"/admin/apportionment/batch/{batch}/change/",
+        f"/admin/members/membership/{membership.pk}/change/",
+        f"/admin/members/person/{membership.person_id}/change/",
+        f"/admin/pools/pool/{pool.pk}/change/",
+    ]
+
+
+def pages(public_claim, own_claim, batch, membership):
     return {
         None: [
             "/",
@@ -51,25 +80,18 @@ def pages(pool_slug, public_claim, own_claim, batch):
             "/charges/",
             "/panel/volunteer/",
         ],
-        "admin": [
-            "/admin/",
-            "/admin/claims/claim/",
-            f"/admin/claims/claim/{own_claim}/change/",
-            "/admin/members/membership/",
-            "/admin/apportionment/batch/",
-            f"/admin/apportionment/batch/{batch}/change/",
-        ],
+        "admin": admin_pages(own_claim, batch, membership, membership.pool),
     }
 
 
-def violations(page):
+def violations(page, ours):
     page.add_script_tag(path=str(AXE / "axe.min.js"))
-    found = page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})
+    run = """([type, values]) => axe.run(document, {runOnly: {type, values}})
               .then(r => r.violations.map(v => ({id: v.id, impact: v.impact,
-                  nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))})))""",
-        WCAG_21_AA,
-    )
+                  nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))})))"""
+    found = page.evaluate(run, ["tag", WCAG_21_AA])
+    if ours:
+        found += page.evaluate(run, ["rule", OUR_PAGES_RULES])
     return found
 
 
@@ -81,12 +103,7 @@ def test_every_page_passes_axe_wcag_21_aa_at_390_px_in_both_languages(
     call_command("seed_demo", stdout=io.StringIO())
     alice = Membership.objects.filter(person__account__username="alice").first()
     own_claim = Claim.objects.filter(claimant__username="alice").first()
-    urls = pages(
-        alice.pool.slug,
-        public_claims().first().pk,
-        own_claim.pk,
-        Batch.objects.first().pk,
-    )
+    urls = pages(public_claims().first().pk, own_claim.pk, Batch.objects.first().pk, alice)
     base = live_server.url
     cookies = {user: session_cookie(base, user) for user in urls if user}
     failures = []
@@ -100,7 +117,7 @@ def test_every_page_passes_axe_wcag_21_aa_at_390_px_in_both_languages(
                     url = f"{base}{language}{path}"
                     response = page.goto(url)
                     assert response.status == 200, url
-                    for violation in violations(page):
+                    for violation in violations(page, ours=user != "admin"):
                         failures.append(
                             f"{user or 'anonymous'} {language or '/en'}{path}: {violation}"
                         )
