@@ -12,7 +12,7 @@ from members import services
 from members.dashboard import dashboard_content
 from members.forms import JoinForm, TopUpForm
 from members.models import Membership
-from mutualaid import auth
+from mutualaid import auth, throttling
 from mutualaid.layout import render_page
 from pools.models import Pool
 
@@ -28,6 +28,7 @@ REFUSAL_FIELD = {
 }
 
 
+@throttling.posts_limited(throttling.SIGNUP)
 def signup(request):
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

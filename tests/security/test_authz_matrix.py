@@ -94,7 +94,7 @@ WEB.update(
         "jury-volunteer": signed_in(200),
         "panel": {**signed_in(404), "juror": 200},
         "api-notice": everyone(200),
-        "api-claim-objections": everyone(200),
+        "api-claim-objections": everyone(404),  # a draft: answered as an unknown id
         "claim-detail": {**signed_in(404), "member_a": 200},
         "claim-list": signed_in(200, anonymous=401),
         "claim-evidence": OWN_ONLY,
@@ -180,8 +180,8 @@ API = {
     "GET /api/v1/wallet/": signed_in(200, anonymous=401),
     "GET /api/v1/claims/": signed_in(200, anonymous=401),
     "GET /api/v1/notice/": everyone(200),
-    "GET /api/v1/claims/{id}/objections/": everyone(200),
-    "POST /api/v1/claims/{id}/objections/": signed_in(400, anonymous=401),
+    "GET /api/v1/claims/{id}/objections/": everyone(404),  # never public: as an unknown id
+    "POST /api/v1/claims/{id}/objections/": signed_in(404, anonymous=401),
     "GET /api/v1/claims/{id}/": OWN_ONLY,
     "GET /api/v1/claims/{id}/evidence/": OWN_ONLY,
     "POST /api/v1/claims/": signed_in(400, anonymous=401),
