@@ -107,7 +107,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.person.full_name} in {self.pool} ({self.status})"
+        return _("%(person)s in %(pool)s (%(status)s)") % {
+            "person": self.person.full_name,
+            "pool": self.pool,
+            "status": self.get_status_display(),
+        }
 
     @property
     def reinstatable_until(self):
@@ -153,7 +157,8 @@ class MembershipStatusChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"
+        before = Membership.Status(self.from_status).label if self.from_status else "∅"
+        return f"{before} → {Membership.Status(self.to_status).label} ({self.cause})"
 
 
 from members.payments import SandboxPayment  # noqa: E402, F401  (a model of this app)

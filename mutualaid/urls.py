@@ -1,6 +1,8 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from members.api import WalletView
@@ -17,6 +19,8 @@ import apportionment.api  # noqa: F401, E402  isort:skip
 import reports.api  # noqa: F401, E402  isort:skip
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("bench/hello", views.hello, name="bench-hello"),
