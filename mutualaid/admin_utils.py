@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 from django.utils.text import capfirst
 
+from mutualaid.templatetags.money import cents
+
 
 class LabelledInlineFormSet(BaseInlineFormSet):
     def add_fields(self, form, index):
@@ -15,8 +17,6 @@ class LabelledTabularInline(admin.TabularInline):
     rows show the column header above them, no label of their own (axe: every field needs one)."""
 
     formset = LabelledInlineFormSet
-
-from mutualaid.templatetags.money import cents
 
 
 def yuan(value) -> str:
