@@ -13,6 +13,10 @@ from reports import services
 class BatchSerializer(serializers.ModelSerializer):
     pool = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     claims = serializers.SerializerMethodField()
+    shortfall_cents = serializers.IntegerField(
+        read_only=True,
+        help_text="Charges of this batch written off at a lapse: sponsor + carried forward.",
+    )
 
     class Meta:
         model = Batch
@@ -25,13 +29,18 @@ class BatchSerializer(serializers.ModelSerializer):
             "payouts_cents",
             "fee_cents",
             "surplus_cents",
+            "carried_in_cents",
             "amount_cents",
             "subsidy_cents",
+            "shortfall_cents",
+            "shortfall_sponsor_cents",
+            "shortfall_carried_cents",
             "participants",
             "base_share_cents",
             "remainder_cents",
             "annual_cap_cents",
             "merkle_root",
+            "merkle_total_cents",
             "evidence_head",
             "published_at",
             "collected_at",
@@ -68,6 +77,7 @@ class BatchReportSerializer(BatchSerializer):
 
 class PathStepSerializer(serializers.Serializer):
     hash = serializers.CharField()
+    sum = serializers.IntegerField()
     side = serializers.ChoiceField(choices=["left", "right"])
 
 
@@ -75,6 +85,7 @@ class ChargeProofSerializer(serializers.Serializer):
     batch_id = serializers.IntegerField()
     membership_id = serializers.IntegerField()
     amount_cents = serializers.IntegerField()
+    salt = serializers.CharField()
     leaf = serializers.CharField()
     path = PathStepSerializer(many=True)
 
@@ -82,6 +93,7 @@ class ChargeProofSerializer(serializers.Serializer):
 class ProofSerializer(serializers.Serializer):
     batch_id = serializers.IntegerField()
     merkle_root = serializers.CharField()
+    merkle_total_cents = serializers.IntegerField(allow_null=True)
     proofs = ChargeProofSerializer(many=True)
 
 
@@ -114,10 +126,22 @@ class ChargeSerializer(serializers.ModelSerializer):
     membership = serializers.PrimaryKeyRelatedField(read_only=True)
     paid = serializers.SerializerMethodField()
     paid_at = serializers.SerializerMethodField()
+    payment_status = serializers.ChoiceField(
+        choices=["paid", "unpaid", "written_off", "due"], read_only=True
+    )
 
     class Meta:
         model = Charge
-        fields = ["id", "batch", "membership", "amount_cents", "capped_cents", "paid", "paid_at"]
+        fields = [
+            "id",
+            "batch",
+            "membership",
+            "amount_cents",
+            "capped_cents",
+            "paid",
+            "paid_at",
+            "payment_status",
+        ]
 
     def get_paid(self, charge) -> bool:
         return charge.payment_status == "paid"

@@ -188,6 +188,7 @@ class Figures:
     payouts: int = 0  # P
     fee: int = 0  # F
     surplus: int = 0  # U
+    carried: int = 0  # D
     participants: int = 0  # N
     subsidy: int = 0  # S
     odd_cent_hash: bytes = b""
@@ -196,7 +197,7 @@ class Figures:
 
     @property
     def amount(self) -> int:  # A
-        return self.payouts + self.fee - self.surplus
+        return self.payouts + self.fee - self.surplus + self.carried
 
     @property
     def base_share(self) -> int:
@@ -215,6 +216,21 @@ class Figures:
         if self.amount <= 0:
             return _("The pool's surplus covers the payouts and the fee: nothing to charge.")
         return ""
+
+
+def carried_forward_due(pool: Pool) -> int:
+    """What the pool's next batch carries in (SPEC 6): the charges written off under the
+    `carry_forward` policy and not yet in a batch (line D); negative when reinstatements paid
+    back more than the batches had collected (a surplus U: refunds of lapsed collections)."""
+    account = Account.objects.filter(
+        kind=Account.Kind.CARRIED_FORWARD, pool=pool, owner__isnull=True
+    ).first()
+    if account is None:
+        return 0
+    in_batches = Batch.objects.filter(
+        pool=pool, status__in=("publishing", "published", "collecting")
+    ).aggregate(d=Coalesce(Sum(F("carried_in_cents") - F("surplus_cents")), 0))["d"]
+    return -account.balance_cents - in_batches
 
 
 def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
@@ -243,6 +259,8 @@ def compute_figures(
     figures.claim_ids = list(claims.values_list("pk", flat=True))
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
+    carried = carried_forward_due(pool)
+    figures.carried, figures.surplus = max(carried, 0), max(-carried, 0)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id}
     first, last, figures.participants = _fetchone(
         f"SELECT MIN(m.id), MAX(m.id), COUNT(*) FROM ({participants_sql()}) m", params
@@ -390,6 +408,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
         "payouts_cents": figures.payouts,
         "fee_cents": figures.fee,
         "surplus_cents": figures.surplus,
+        "carried_in_cents": figures.carried,
         "amount_cents": figures.amount,
         "participants": figures.participants,
         "base_share_cents": figures.base_share,
@@ -469,6 +488,7 @@ def start_batch(
             batch.payouts_cents = figures.payouts
             batch.fee_cents = figures.fee
             batch.surplus_cents = figures.surplus
+            batch.carried_in_cents = figures.carried
             batch.amount_cents = figures.amount
             batch.participants = figures.participants
             batch.base_share_cents = figures.base_share
@@ -801,9 +821,38 @@ def start_collection(batch: Batch, *, actor=None, via: str = BatchEvent.Via.BEAT
 COLLECTION_TABLES = (
     "collection_due",
     "collection_account",
+    "collection_order",
     "collection_charge",
     "collection_debit",
 )
+
+# The order an account's charges are taken in (SPEC 3), over aliases c (charge), p (person)
+# and m (membership): oldest batch first; in a batch, the holder's own memberships, then
+# family memberships in the order they joined.
+PAYING_ORDER = """c.batch_id, CASE WHEN p.relationship = 'self' THEN 0 ELSE 1 END,
+                  m.joined_at, m.id"""
+
+# First fit over collection_order (SPEC 3): walking an account's charges in paying order, a
+# charge is paid if what remains in the wallet covers it, else it stays unpaid and the next
+# are still tried (a smaller one may fit; 0.00 always does). The recursion takes one step per
+# charge of the longest account, and runs only for the accounts the wallet does not cover
+# (and on a retry), each with a handful of charges. PostgreSQL and SQLite alike.
+FIRST_FIT_SQL = """
+    WITH RECURSIVE fit (account_id, n, charge_id, payable, remaining) AS (
+        SELECT o.account_id, o.n, o.charge_id, o.amount_cents <= o.balance,
+               CASE WHEN o.amount_cents <= o.balance THEN o.balance - o.amount_cents
+                    ELSE o.balance END
+        FROM collection_order o WHERE o.n = 1
+        UNION ALL
+        SELECT o.account_id, o.n, o.charge_id, o.amount_cents <= f.remaining,
+               CASE WHEN o.amount_cents <= f.remaining THEN f.remaining - o.amount_cents
+                    ELSE f.remaining END
+        FROM fit f JOIN collection_order o ON o.account_id = f.account_id AND o.n = f.n + 1
+    )
+    SELECT o.charge_id, o.membership_id, o.membership_status, o.account_id, o.pool_id,
+           o.amount_cents, f.payable
+    FROM fit f JOIN collection_order o ON o.charge_id = f.charge_id
+"""
 
 
 def collect_for_accounts(batch: Batch | None, first_account: int, last_account: int) -> int:
@@ -811,10 +860,10 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
 
     An account whose wallet covers all it owes is debited in one line and its charges are not
     written: they are paid because the batch is collected. Only for the other accounts is each
-    charge decided: the holder's own memberships first, then family memberships in the order
-    they joined (SPEC 3), paid while the wallet covers them; the rest become outstanding and
-    suspend their memberships. One ledger transaction per call: wallets debited, the pool
-    reserves credited. `batch=None` retries the outstanding charges, oldest batch first.
+    charge decided, first fit in paying order (SPEC 3, `FIRST_FIT_SQL`); the charges that do not
+    fit become outstanding and suspend their memberships. One ledger transaction per call:
+    wallets debited, the pool reserves credited. `batch=None` retries the outstanding charges,
+    oldest batch first.
     """
     retry = batch is None
     now = timezone.now()
@@ -858,32 +907,29 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
             params,
         )
         # Charge by charge, in paying order, for the accounts the wallet does not cover (and
-        # for every account on a retry, whose paid charges are marked).
+        # for every account on a retry, whose paid charges are marked): first fit (SPEC 3).
         cursor.execute(
             f"""
-            CREATE TEMP TABLE collection_charge AS
-            SELECT r.charge_id, r.membership_id, r.membership_status, r.account_id, r.pool_id,
-                   r.amount_cents, r.running <= r.balance AS payable
-            FROM (
-                SELECT c.id AS charge_id, c.membership_id, m.status AS membership_status,
-                       c.account_id, b.pool_id, c.amount_cents, a.balance,
-                       SUM(c.amount_cents) OVER (
-                           PARTITION BY c.account_id
-                           ORDER BY c.batch_id,
-                                    CASE WHEN p.relationship = 'self' THEN 0 ELSE 1 END,
-                                    m.joined_at, m.id
-                       ) AS running
-                FROM collection_account a
-                JOIN apportionment_charge c ON c.account_id = a.account_id
-                JOIN apportionment_batch b ON b.id = c.batch_id
-                JOIN members_membership m ON m.id = c.membership_id
-                JOIN members_person p ON p.id = m.person_id
-                WHERE (a.balance < a.due OR %(retry)s) AND {due}
-                  AND c.account_id BETWEEN %(lo)s AND %(hi)s
-            ) r
+            CREATE TEMP TABLE collection_order AS
+            SELECT c.id AS charge_id, c.membership_id, m.status AS membership_status,
+                   c.account_id, b.pool_id, c.amount_cents, a.balance,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY c.account_id ORDER BY {PAYING_ORDER}
+                   ) AS n
+            FROM collection_account a
+            JOIN apportionment_charge c ON c.account_id = a.account_id
+            JOIN apportionment_batch b ON b.id = c.batch_id
+            JOIN members_membership m ON m.id = c.membership_id
+            JOIN members_person p ON p.id = m.person_id
+            WHERE (a.balance < a.due OR %(retry)s) AND {due}
+              AND c.account_id BETWEEN %(lo)s AND %(hi)s
             """,
             params,
         )
+        cursor.execute("CREATE INDEX collection_order_step ON collection_order (account_id, n)")
+        if _is_postgres():
+            cursor.execute("ANALYZE collection_order")  # small: lets the recursion use the index
+        cursor.execute(f"CREATE TEMP TABLE collection_charge AS {FIRST_FIT_SQL}")
         # What leaves each wallet, and for which pool.
         cursor.execute(
             """
@@ -921,8 +967,8 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
         _suspend_unpaid(params)
         if retry:
             _reactivate_settled(params)
-        cursor.execute("SELECT COALESCE(SUM(paid), 0) FROM collection_debit")
-        paid = cursor.fetchone()[0]
+        cursor.execute("SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) FROM collection_debit")
+        paid = int(cursor.fetchone()[0])
         for table in COLLECTION_TABLES:
             cursor.execute(f"DROP TABLE {table}")
     return paid
@@ -972,7 +1018,7 @@ def _suspend_unpaid(params: dict):
             SELECT s.membership_id FROM collection_charge s
             WHERE NOT s.payable AND s.membership_status IN ('waiting', 'active'))""",
         params,
-        Membership.Status.SUSPENDED,
+        "suspend",
         "charge unpaid: the wallet did not cover it",
         extra_set=", suspended_since = %(today)s",
     )
@@ -986,10 +1032,9 @@ def _reactivate_settled(params: dict):
            AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
                            WHERE c.membership_id = m.id AND c.outstanding)""",
         params,
-        Membership.Status.ACTIVE,
+        "reactivate",
         "unpaid charges settled",
         extra_set=", suspended_since = NULL",
-        from_status=Membership.Status.SUSPENDED,
     )
 
 
@@ -1020,10 +1065,23 @@ def _complete_collection(batch: Batch):
             ],
             memo=f"sponsor subsidy of batch {batch.pk} (annual cap)",
         )
+    settle_carried_forward(batch, reserve)
     batch.status = Batch.Status.COLLECTED
     batch.collected_at = timezone.now()
     batch.save()
     pay_out(batch)
+
+
+def settle_carried_forward(batch: Batch, reserve: Account):
+    """The batch collected line D (or gave back the surplus U) for the pool's carried-forward
+    write-offs: the reserve hands it to the carried-forward account, which it had lent."""
+    net = batch.carried_in_cents - batch.surplus_cents
+    if net:
+        post(
+            "carried-forward",
+            [(reserve, -net), (system_account(Account.Kind.CARRIED_FORWARD, batch.pool), net)],
+            memo=f"shortfall carried into batch {batch.pk} (D - U)",
+        )
 
 
 def pay_out(batch: Batch):
@@ -1044,7 +1102,7 @@ def pay_out(batch: Batch):
         bulk_change_status(
             "m.id = %(id)s",
             {"id": claim.membership_id},
-            Membership.Status.PAID_OUT,
+            "pay_out",
             f"claim {claim.pk} paid out",
         )
     batch.status = Batch.Status.PAID_OUT
@@ -1086,31 +1144,69 @@ def refund_membership_charges(membership: Membership) -> int:
     return paid or 0
 
 
+def pay_written_off_charges(membership: Membership) -> int:
+    """Reinstatement's money (SPEC 3): the membership's written-off charges are paid from the
+    account holder's wallet, and what covered them is paid back (the sponsor, or the pool's
+    carried-forward account, which a later batch then collects less from), so nobody pays
+    twice. Returns the cents paid; raises ValidationError if the wallet is short."""
+    from ledger.services import wallet_for
+
+    account = membership.person.account
+    charges = list(
+        Charge.objects.of_account(account)
+        .select_for_update()
+        .filter(membership=membership, written_off_at__isnull=False)
+    )
+    amount = sum(charge.amount_cents for charge in charges)
+    if not amount:
+        return 0
+    wallet = Account.objects.select_for_update().get(pk=wallet_for(account).pk)
+    if wallet.balance_cents < amount:
+        raise ValidationError(
+            _("Reinstating needs ¥%(owed)s in the wallet (it holds ¥%(held)s): top up first.")
+            % {"owed": f"{amount / 100:.2f}", "held": f"{wallet.balance_cents / 100:.2f}"},
+            code="wallet_short",
+        )
+    kinds = dict(
+        LedgerTransaction.objects.filter(pk__in={c.ledger_txn_id for c in charges}).values_list(
+            "pk", "kind"
+        )
+    )
+    back = {kind: 0 for kind, _source in SHORTFALL_KINDS.values()}
+    per_batch: dict[tuple, int] = {}
+    for charge in charges:
+        kind = kinds.get(charge.ledger_txn_id, "shortfall-sponsor")
+        back[kind] += charge.amount_cents
+        field = (
+            "shortfall_sponsor_cents" if kind == "shortfall-sponsor" else "shortfall_carried_cents"
+        )
+        per_batch[(charge.batch_id, field)] = per_batch.get((charge.batch_id, field), 0) + (
+            charge.amount_cents
+        )
+    lines = [(wallet, -amount)]
+    for kind, source in SHORTFALL_KINDS.values():
+        if back[kind]:
+            lines.append((shortfall_source(membership.pool, source), back[kind]))
+    txn = post("reinstatement", lines, memo=f"written-off charges of membership {membership.pk}")
+    Charge.objects.filter(pk__in=[c.pk for c in charges]).update(
+        written_off_at=None, paid_at=timezone.now(), ledger_txn_id=txn.pk
+    )
+    for (batch_id, field), cents in per_batch.items():
+        Batch.objects.filter(pk=batch_id).update(**{field: F(field) - cents})
+    pagecache.bump(pagecache.REPORTS)
+    return amount
+
+
 # --- Daily retry and lapse ---------------------------------------------------------------------
 
 
-def next_collection_day(pool: Pool, after: dt.date) -> dt.date:
-    days = sorted(int(d) for d in pool.collect_days.split(",") if d.strip())
-    year, month = after.year, after.month
-    for _month in range(14):
-        for day in days:
-            try:
-                candidate = dt.date(year, month, day)
-            except ValueError:
-                continue
-            if candidate > after:
-                return candidate
-        month = month % 12 + 1
-        year += month == 1
-    raise ValidationError(f"pool {pool.slug} has no collection day")
-
-
 def daily_retry_and_lapse(today: dt.date) -> dict:
-    """Retry every outstanding charge; lapse memberships whose retries ran out.
+    """Retry every outstanding charge; lapse memberships whose retry window ended unpaid.
 
-    A charge is retried daily until 2 days before the next collection day after the
-    suspension; then the membership lapses. Correct when run late: the lapse date is derived
-    from the suspension date, not from when this job runs.
+    One rule (SPEC 3): unpaid charges are retried on each of the `grace_days` days after the
+    collection day (the day the membership was suspended); when the retry on the last of them
+    fails, the membership lapses. Correct when run late: the lapse is derived from the
+    suspension date, not from when this job runs, and a run repeated changes nothing.
     """
     retried = 0
     with connection.cursor() as cursor:
@@ -1126,19 +1222,77 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
             retried = collect_for_accounts(None, lo, hi)
             pagecache.bump(pagecache.MEMBERS)  # charges and balances moved set-based
     lapsed = 0
-    suspended = (
-        Membership.objects.filter(status=Membership.Status.SUSPENDED, suspended_since__isnull=False)
-        .values_list("pool_id", "suspended_since")
-        .distinct()
-    )
-    pools = {pool.pk: pool for pool in Pool.objects.all()}
-    for pool_id, since in suspended:
-        deadline = next_collection_day(pools[pool_id], since) - dt.timedelta(days=2)
-        if today >= deadline:
-            lapsed += bulk_change_status(
-                "m.pool_id = %(pool)s AND m.status = 'suspended' AND m.suspended_since = %(since)s",
-                {"pool": pool_id, "since": since},
-                Membership.Status.LAPSED,
-                "charge still unpaid 2 days before the next collection day",
+    for pool in Pool.objects.filter(
+        pk__in=Membership.objects.filter(status=Membership.Status.SUSPENDED).values("pool_id")
+    ):
+        lapsed += bulk_change_status(
+            "m.pool_id = %(pool)s AND m.suspended_since <= %(last_retry_from)s",
+            {"pool": pool.pk, "last_retry_from": today - dt.timedelta(days=pool.grace_days)},
+            "lapse",
+            f"charge still unpaid after the retry window ({pool.grace_days} days)",
+        )
+    written_off = write_off_lapsed()
+    return {
+        "charges_collected": int(retried),
+        "memberships_lapsed": int(lapsed),
+        "cents_written_off": int(written_off),
+    }
+
+
+SHORTFALL_KINDS = {
+    Pool.ShortfallPolicy.SPONSOR: ("shortfall-sponsor", Account.Kind.SPONSOR),
+    Pool.ShortfallPolicy.CARRY_FORWARD: ("shortfall-carried", Account.Kind.CARRIED_FORWARD),
+}
+
+
+def shortfall_source(pool: Pool, kind: str) -> Account:
+    """The account that covers a write-off: the sponsor (one for all pools) or the pool's
+    carried-forward account."""
+    return system_account(kind, pool if kind == Account.Kind.CARRIED_FORWARD else None)
+
+
+def write_off_lapsed() -> int:
+    """Write off the unpaid charges of lapsed memberships (SPEC 6), per pool one ledger
+    transaction from what covers them (the pool's shortfall policy) to the pool reserve, the
+    amounts recorded on their batches. Idempotent: a charge written off is no longer
+    outstanding (also catches a charge that went unpaid after its membership lapsed)."""
+    total = 0
+    with transaction.atomic():
+        due = list(
+            Charge.objects.select_for_update(of=("self",))
+            .filter(outstanding=True, membership__status=Membership.Status.LAPSED)
+            .values_list("pk", "batch_id", "batch__pool_id", "amount_cents")
+        )
+        by_pool: dict[int, list] = {}
+        for row in due:
+            by_pool.setdefault(row[2], []).append(row)
+        now = timezone.now()
+        for pool in Pool.objects.filter(pk__in=by_pool).order_by("pk"):
+            rows = by_pool[pool.pk]
+            amount = sum(row[3] for row in rows)
+            kind, source = SHORTFALL_KINDS[pool.shortfall_policy]
+            txn = None
+            if amount:
+                reserve = system_account(Account.Kind.POOL_RESERVE, pool)
+                txn = post(
+                    kind,
+                    [(shortfall_source(pool, source), -amount), (reserve, amount)],
+                    memo=f"charges of lapsed memberships written off ({pool.shortfall_policy})",
+                )
+            Charge.objects.filter(pk__in=[row[0] for row in rows]).update(
+                outstanding=False, written_off_at=now, ledger_txn_id=txn.pk if txn else None
             )
-    return {"charges_collected": retried, "memberships_lapsed": lapsed}
+            field = (
+                "shortfall_sponsor_cents"
+                if source == Account.Kind.SPONSOR
+                else "shortfall_carried_cents"
+            )
+            per_batch: dict[int, int] = {}
+            for _pk, batch_id, _pool, cents in rows:
+                per_batch[batch_id] = per_batch.get(batch_id, 0) + cents
+            for batch_id, cents in per_batch.items():
+                Batch.objects.filter(pk=batch_id).update(**{field: F(field) + cents})
+            total += amount
+    if total:
+        pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)
+    return total

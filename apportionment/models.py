@@ -33,12 +33,21 @@ class Batch(models.Model):
     payouts_cents = models.BigIntegerField(default=0)  # P
     fee_cents = models.BigIntegerField(default=0)  # F
     surplus_cents = models.BigIntegerField(default=0)  # U
-    amount_cents = models.BigIntegerField(default=0)  # A = P + F - U
+    # D: charges of earlier batches written off at a lapse and carried into this one (SPEC 6).
+    carried_in_cents = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)  # A = P + F - U + D
     subsidy_cents = models.BigIntegerField(default=0)  # S (cut by the annual cap)
+    # The shortfall: this batch's charges written off when their memberships lapsed, and who
+    # covered it (the pool's shortfall policy at the write-off).
+    shortfall_sponsor_cents = models.BigIntegerField(default=0)
+    shortfall_carried_cents = models.BigIntegerField(default=0)
     participants = models.BigIntegerField(default=0)  # N
     base_share_cents = models.BigIntegerField(default=0)
     remainder_cents = models.BigIntegerField(default=0)
     merkle_root = models.CharField(max_length=64, blank=True)
+    # The sum the root carries (SPEC 7): the batch's charges, A - S. Null for a root of the
+    # earlier unsummed tree, until recompute_merkle_roots replaces it.
+    merkle_total_cents = models.BigIntegerField(null=True, blank=True)
     evidence_head = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
     cap_year = models.PositiveIntegerField(default=0, help_text=_("Calendar year of the cap."))
@@ -68,12 +77,17 @@ class Batch(models.Model):
                     amount_cents=models.F("payouts_cents")
                     + models.F("fee_cents")
                     - models.F("surplus_cents")
+                    + models.F("carried_in_cents")
                 ),
-                name="batch_amount_is_p_plus_f_minus_u",
+                name="batch_amount_is_p_plus_f_minus_u_plus_d",
             ),
             models.CheckConstraint(
                 condition=models.Q(
                     subsidy_cents__gte=0,
+                    carried_in_cents__gte=0,
+                    surplus_cents__gte=0,
+                    shortfall_sponsor_cents__gte=0,
+                    shortfall_carried_cents__gte=0,
                     participants__gte=0,
                     remainder_cents__gte=0,
                     base_share_cents__gte=0,
@@ -90,10 +104,31 @@ class Batch(models.Model):
         }
 
     @property
+    def shortfall_cents(self) -> int:
+        return self.shortfall_sponsor_cents + self.shortfall_carried_cents
+
+    @property
     def progress(self) -> tuple[int, int]:
         """(chunks done, chunks in all) of the phase that is running."""
         chunks = self.chunks.all()
         return sum(c.status == Chunk.Status.DONE for c in chunks), len(chunks)
+
+
+class RetiredMerkleRoot(models.Model):
+    """A root once published for a batch and since replaced (the batch's history of roots):
+    kept so that what was published stays on record."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="retired_roots")
+    merkle_root = models.CharField(max_length=64)
+    merkle_total_cents = models.BigIntegerField(null=True, blank=True)
+    retired_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["batch", "retired_at", "pk"]
+
+    def __str__(self):
+        return f"root {self.merkle_root[:12]}… of batch {self.batch_id} (retired)"
 
 
 class BatchClaim(models.Model):
@@ -244,7 +279,8 @@ class ChargeQuerySet(models.QuerySet):
         )
         collected = models.Q(batch__status__in=Batch.COLLECTED_STATUSES) | models.Exists(reached)
         return self.filter(
-            models.Q(paid_at__isnull=False) | (models.Q(outstanding=False) & collected)
+            models.Q(paid_at__isnull=False)
+            | (models.Q(outstanding=False, written_off_at__isnull=True) & collected)
         )
 
 
@@ -292,7 +328,10 @@ class Charge(PairKeyModel):
         default=False, help_text=_("The wallet did not cover it on collection day.")
     )
     paid_at = models.DateTimeField(null=True, blank=True)
-    # The ledger transaction that settled it after collection day.
+    # Unpaid when its membership lapsed: covered by the pool's shortfall policy (SPEC 6) until
+    # a reinstatement pays it.
+    written_off_at = models.DateTimeField(null=True, blank=True)
+    # The ledger transaction that settled it after collection day (or wrote it off).
     ledger_txn_id = models.BigIntegerField(null=True, blank=True)
 
     objects = ChargeQuerySet.as_manager()
@@ -311,6 +350,11 @@ class Charge(PairKeyModel):
                 condition=models.Q(outstanding=False) | models.Q(paid_at__isnull=True),
                 name="charge_outstanding_is_unpaid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(written_off_at__isnull=True)
+                | models.Q(outstanding=False, paid_at__isnull=True),
+                name="charge_written_off_is_neither_outstanding_nor_paid",
+            ),
         ]
         indexes = [
             models.Index(fields=["account", "batch"], name="charge_account"),
@@ -326,9 +370,12 @@ class Charge(PairKeyModel):
 
     @property
     def payment_status(self) -> str:
-        """ "paid", "unpaid" (outstanding) or "due" (its batch is not collected yet)."""
+        """ "paid", "unpaid" (outstanding), "written_off" (unpaid at the lapse of its membership)
+        or "due" (its batch is not collected yet)."""
         if self.outstanding:
             return "unpaid"
+        if self.written_off_at:
+            return "written_off"
         if self.paid_at or self.batch.status in Batch.COLLECTED_STATUSES:
             return "paid"
         return "due"

@@ -9,6 +9,7 @@ Redis visibility timeout.
 import datetime as dt
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apportionment import apportionment
@@ -50,12 +51,20 @@ def publish_pool(pool_id):
 
 @shared_task(name="apportionment.collect_pool")
 def collect_pool(pool_id):
-    """Scheduled collection: every published batch of the pool is collected."""
-    started = []
-    for batch in Batch.objects.filter(pool_id=pool_id, status=Batch.Status.PUBLISHED):
+    """Scheduled collection: the pool's oldest published batch (one batch of a pool runs at a
+    time; a later one waits for the next collection day or an operator)."""
+    running = Batch.objects.filter(pool_id=pool_id, status__in=Batch.RUNNING_STATUSES).first()
+    if running:
+        return f"batch {running.pk} of this pool is still running"
+    published = Batch.objects.filter(pool_id=pool_id, status=Batch.Status.PUBLISHED)
+    batch = published.order_by("cutoff_at", "pk").first()
+    if batch is None:
+        return "no published batch to collect"
+    try:
         apportionment.start_collection(batch)
-        started.append(batch.pk)
-    return f"collecting batches {started}"
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return f"collecting batch {batch.pk}"
 
 
 @shared_task(name="apportionment.retry_unpaid_charges")

@@ -1,5 +1,6 @@
 """Claims: drafts, the automatic checks at submit (SPEC 4) and evidence uploads."""
 
+import datetime as dt
 import hashlib
 import re
 import uuid
@@ -9,13 +10,21 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims import evidence_log
 from claims.models import Claim, Evidence
 from members.models import Membership
+from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+# SPEC 4: per claim, at most this many files and bytes in all (a member must not fill the disk).
+MAX_CLAIM_FILES = 20
+MAX_CLAIM_BYTES = 50 * 1024 * 1024
+# Per person uploading, across claims: counted in the database, so every process shares it.
+UPLOADS_PER_HOUR = 30
 # What the content says the file is -> the name endings that may claim it.
 ALLOWED = {
     "application/pdf": (".pdf",),
@@ -24,9 +33,33 @@ ALLOWED = {
 }
 
 
+def diagnosis_date_problems(membership: Membership, diagnosis_date) -> list[str]:
+    """A diagnosis is not in the future (in the pool's time zone) nor before the person's birth:
+    a post-dated diagnosis would step over the observation period (SPEC 4)."""
+    if diagnosis_date is None:
+        return []
+    problems = []
+    today = membership.pool.today()
+    if diagnosis_date > today:
+        problems.append(
+            _("The diagnosis date %(day)s is in the future (today is %(today)s).")
+            % {"day": diagnosis_date, "today": today}
+        )
+    if diagnosis_date < membership.person.birth_date:
+        problems.append(_("The diagnosis date is before the person was born."))
+    return problems
+
+
+def _check_diagnosis_date(membership: Membership, diagnosis_date):
+    problems = diagnosis_date_problems(membership, diagnosis_date)
+    if problems:
+        raise ValidationError([ValidationError(p, code="diagnosis_date") for p in problems])
+
+
 def create_draft(user, membership: Membership, **fields) -> Claim:
     if membership.person.account_id != user.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
+    _check_diagnosis_date(membership, fields.get("diagnosis_date"))
     return Claim.objects.create(
         membership=membership, pool=membership.pool, claimant=user, **fields
     )
@@ -52,6 +85,7 @@ def update_draft(claim: Claim, user, **fields) -> Claim:
         membership = fields.get("membership", claim.membership)
         if membership.person.account_id != user.pk:
             raise ValidationError(_("This membership is not yours."), code="not_yours")
+        _check_diagnosis_date(membership, fields.get("diagnosis_date", claim.diagnosis_date))
         for name, value in fields.items():
             setattr(claim, name, value)
         claim.pool = membership.pool
@@ -61,8 +95,8 @@ def update_draft(claim: Claim, user, **fields) -> Claim:
 
 def submission_problems(claim: Claim) -> list[str]:
     """Every reason the claim cannot be submitted, in words a member understands."""
-    problems = []
     membership = claim.membership
+    problems = diagnosis_date_problems(membership, claim.diagnosis_date)
     if membership.status not in Membership.PARTICIPATING_STATUSES:
         problems.append(
             _("This membership is %(status)s: only a waiting or active membership is covered.")
@@ -95,11 +129,7 @@ def safe_name(name: str) -> str:
 
 def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
     """Store a PDF/JPEG/PNG of at most 10 MB, its type checked by content; else store nothing."""
-    if claim.claimant_id == user.pk and claim.status not in CLAIMANT_UPLOAD_STATUSES:
-        raise ValidationError(
-            _("Evidence can be added only while the claim is prepared or investigated."),
-            code="closed",
-        )
+    _check_claimant_may_upload(claim, user)
     if uploaded.size > MAX_EVIDENCE_BYTES:
         raise ValidationError(_("A file may be at most 10 MB."), code="too_large")
     data = uploaded.read(MAX_EVIDENCE_BYTES + 1)
@@ -121,6 +151,10 @@ def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
     relative = f"{claim.pk}/{uuid.uuid4().hex}{ALLOWED[mime][0]}"
     target = Path(settings.EVIDENCE_ROOT) / relative
     with transaction.atomic():
+        # The claim's row lock serialises its uploads: the limits hold under concurrency.
+        claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        _check_claimant_may_upload(claim, user)
+        _check_upload_limits(claim, user, len(data))
         evidence = Evidence.objects.create(
             claim=claim,
             uploaded_by=user,
@@ -140,9 +174,38 @@ def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
     return evidence
 
 
-def can_see_claim(user, claim: Claim) -> bool:
-    from claims.workflow import ADJUDICATOR, INVESTIGATOR, has_role
+def _check_claimant_may_upload(claim: Claim, user):
+    if claim.claimant_id == user.pk and claim.status not in CLAIMANT_UPLOAD_STATUSES:
+        raise ValidationError(
+            _("Evidence can be added only while the claim is prepared or investigated."),
+            code="closed",
+        )
 
+
+def _check_upload_limits(claim: Claim, user, size: int):
+    stored = Evidence.objects.filter(claim=claim).aggregate(files=Count("pk"), bytes=Sum("size"))
+    if stored["files"] >= MAX_CLAIM_FILES:
+        raise ValidationError(
+            _("A claim may have at most %(n)d files.") % {"n": MAX_CLAIM_FILES},
+            code="too_many_files",
+        )
+    if (stored["bytes"] or 0) + size > MAX_CLAIM_BYTES:
+        raise ValidationError(
+            _("A claim's files may be at most %(mb)d MB in all.")
+            % {"mb": MAX_CLAIM_BYTES // (1024 * 1024)},
+            code="claim_too_large",
+        )
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    if (
+        Evidence.objects.filter(uploaded_by=user, uploaded_at__gte=hour_ago).count()
+        >= UPLOADS_PER_HOUR
+    ):
+        raise ValidationError(
+            _("Too many uploads in the last hour; please try again later."), code="throttled"
+        )
+
+
+def can_see_claim(user, claim: Claim) -> bool:
     if claim.claimant_id == user.pk:
         return True
-    return has_role(user, INVESTIGATOR) or has_role(user, ADJUDICATOR)
+    return has_role(user, INVESTIGATORS) or has_role(user, ADJUDICATORS)

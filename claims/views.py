@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from claims import services, workflow
 from claims.forms import ClaimForm, DraftForm, EvidenceForm
 from claims.models import Claim, Evidence
+from mutualaid import throttling
 from notice import services as notice_services
 
 NEXT_STEP = {
@@ -39,10 +40,30 @@ def next_step(claim: Claim) -> str:
     return NEXT_STEP.get(claim.status, "")
 
 
+# Refusals of the claim services that belong to one field of the claim form.
+FIELD_OF_ERROR = {
+    "type": "file",
+    "type_mismatch": "file",
+    "too_large": "file",
+    "empty": "file",
+    "too_many_files": "file",
+    "claim_too_large": "file",
+    "diagnosis_date": "diagnosis_date",
+}
+
+
+def _error_code(exc: ValidationError):
+    """The code of a single error, or of a list's first one."""
+    return getattr(exc, "code", None) or next(
+        (error.code for error in getattr(exc, "error_list", [])), None
+    )
+
+
 @login_required
 def claim_new(request):
     form = ClaimForm(request.POST or None, request.FILES or None, account=request.user)
-    if request.method == "POST" and form.is_valid():
+    refused = throttling.creation_refused(request, form)  # the API's 'create' budget too
+    if request.method == "POST" and not refused and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("membership", "file")}
         try:
             with transaction.atomic():
@@ -50,9 +71,7 @@ def claim_new(request):
                 if form.cleaned_data["file"]:
                     services.upload_evidence(claim, request.user, form.cleaned_data["file"])
         except ValidationError as exc:
-            form.add_error(
-                "file" if exc.code in ("type", "type_mismatch", "too_large", "empty") else None, exc
-            )
+            form.add_error(FIELD_OF_ERROR.get(_error_code(exc)), exc)
         else:
             if "submit" in request.POST:
                 try:
@@ -62,7 +81,7 @@ def claim_new(request):
                         messages.error(request, message)
                     messages.info(request, _("Your claim was saved as a draft."))
             return redirect("claim-detail", claim.pk)
-    return render(request, "claims/new.html", {"form": form})
+    return render(request, "claims/new.html", {"form": form}, status=429 if refused else 200)
 
 
 @login_required
@@ -114,7 +133,7 @@ def _perform(request, claim) -> int:
     """The claimant's transition (an appeal's reason is its note): 302 when made, else the
     refusal's status with its message, and nothing changed."""
     action = "appeal" if request.POST.get("form") == "appeal" else request.POST.get("action", "")
-    note = request.POST.get("reason" if action == "appeal" else "note", "")
+    note = request.POST.get("note") or request.POST.get("reason", "")
     try:
         workflow.perform(claim, action, user=request.user, note=note)
     except PermissionDenied as exc:
@@ -169,6 +188,11 @@ def evidence_file(request, pk):
     path = Path(settings.EVIDENCE_ROOT) / evidence.path
     if not path.is_file():
         raise Http404
+    # Always a download, never rendered from our origin (a PDF can carry script); the
+    # SecurityMiddleware adds X-Content-Type-Options: nosniff.
     return FileResponse(
-        path.open("rb"), content_type=evidence.content_type, filename=evidence.original_name
+        path.open("rb"),
+        content_type=evidence.content_type,
+        filename=evidence.original_name,
+        as_attachment=True,
     )

@@ -15,6 +15,8 @@ class Account(models.Model):
         POOL_RESERVE = "reserve", _("Pool reserve")
         FEE_INCOME = "fees", _("Management fee income")
         SPONSOR = "sponsor", _("Sponsor subsidy")
+        # Per pool: the write-offs the next batch collects (line D), negative until it has.
+        CARRIED_FORWARD = "carried", _("Shortfall carried forward")
         PAYOUTS = "payouts", _("Claim payouts")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)

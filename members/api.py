@@ -14,7 +14,7 @@ from pools.models import Pool
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    identity_number = serializers.CharField(write_only=True, max_length=18)
+    identity_number = serializers.CharField(write_only=True, max_length=40)
     masked_identity_number = serializers.CharField(read_only=True)
 
     class Meta:
@@ -100,6 +100,14 @@ class MembershipViewSet(OwnedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMo
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         membership = services.withdraw_membership(self.get_object(), request.user)
+        return Response(self.get_serializer(membership).data)
+
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """Within 30 days of a lapse: pay the written-off charges from the wallet; the
+        membership is active again with its original observation period."""
+        membership = services.reinstate_membership(self.get_object(), request.user)
         return Response(self.get_serializer(membership).data)
 
 

@@ -5,6 +5,8 @@ write to what this member sees) and "members" (bumped by writes shared by many d
 batches, panels, pools, set-based status changes); see mutualaid.invalidation.
 """
 
+from django.utils import timezone
+
 from apportionment.models import Charge
 from claims.models import Claim
 from ledger.services import wallet_for
@@ -37,6 +39,7 @@ def dashboard_context(user) -> dict:
         "charges": charges,
         "claims": claims,
         "jury": jury_service(user),
+        "today": timezone.localdate(),
     }
 
 

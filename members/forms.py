@@ -22,8 +22,9 @@ class JoinForm(forms.Form):
     birth_date = forms.DateField(
         required=False, label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Longer than 18: spaces are allowed in what is typed, and removed (members.identity).
     identity_number = forms.CharField(
-        max_length=18, required=False, label=_("Resident identity number")
+        max_length=40, required=False, label=_("Resident identity number")
     )
     province = forms.CharField(max_length=50, required=False, label=_("Province"))
     declaration = forms.BooleanField(

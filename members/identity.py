@@ -2,13 +2,17 @@
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-PATTERN = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: `\d` would take a full-width "３" and let one person be covered twice.
+PATTERN = re.compile(r"^[0-9]{17}[0-9X]$", re.ASCII)
+# The same rule as a database check (members 0006): SQL regular expressions are ASCII here.
+STORED_PATTERN = r"^[0-9]{17}[0-9X]$"
 
 
 def check_char(first17: str) -> str:
@@ -22,7 +26,10 @@ def make_identity_number(region: str, birth_date: dt.date, sequence: int) -> str
 
 
 def normalize(number: str) -> str:
-    return (number or "").strip().upper()
+    """The stored form (SPEC 3): Unicode NFKC (full-width digits become ASCII), upper case, no
+    spaces. What is still not ASCII is refused by validate_identity_number."""
+    folded = unicodedata.normalize("NFKC", number or "").upper()
+    return "".join(ch for ch in folded if not ch.isspace())
 
 
 def validate_identity_number(number: str, birth_date: dt.date | None = None) -> str:

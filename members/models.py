@@ -1,9 +1,17 @@
 """Persons (an account holder and their family) and their memberships of pools (SPEC 3)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from members import ages
+from members.identity import STORED_PATTERN
+
+REINSTATE_DAYS = 30  # a lapsed membership may be reinstated this many days after its lapse
 
 
 class Person(models.Model):
@@ -24,6 +32,7 @@ class Person(models.Model):
     full_name = models.CharField(max_length=100)
     sex = models.CharField(max_length=1, choices=Sex.choices)
     birth_date = models.DateField()
+    # Stored normalized (members.identity.normalize): unique per person across all accounts.
     identity_number = models.CharField(max_length=18, unique=True)
     province = models.CharField(max_length=50)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -31,6 +40,10 @@ class Person(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(identity_number__regex=STORED_PATTERN),
+                name="person_identity_number_normalized",
+            ),
             models.UniqueConstraint(
                 fields=["account"],
                 condition=Q(relationship="self"),
@@ -48,10 +61,7 @@ class Person(models.Model):
         return "*" * max(len(number) - 4, 0) + number[-4:]
 
     def age_on(self, day) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return ages.age_on(self.birth_date, day)
 
 
 class Membership(models.Model):
@@ -102,6 +112,13 @@ class Membership(models.Model):
             "pool": self.pool,
             "status": self.get_status_display(),
         }
+
+    @property
+    def reinstatable_until(self):
+        """The last day a lapsed membership may be reinstated (SPEC 3), else None."""
+        if self.status != self.Status.LAPSED or self.ended_at is None:
+            return None
+        return timezone.localdate(self.ended_at) + dt.timedelta(days=REINSTATE_DAYS)
 
 
 class MembershipStatusChange(models.Model):

@@ -35,5 +35,6 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("join/", views.join, name="join"),
     path("memberships/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("memberships/<int:pk>/reinstate/", views.reinstate, name="reinstate"),
     path("wallet/top-up/", views.top_up, name="top-up"),
 ]

@@ -11,7 +11,7 @@ from members import accounts, services
 from members.dashboard import dashboard_content
 from members.forms import EmailForm, JoinForm, SignupForm, TopUpForm
 from members.models import Membership
-from mutualaid import auth
+from mutualaid import auth, throttling
 from mutualaid.layout import render_page
 from pools.models import Pool
 
@@ -27,6 +27,7 @@ REFUSAL_FIELD = {
 }
 
 
+@throttling.posts_limited(throttling.SIGNUP)
 def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -120,6 +121,30 @@ def withdraw(request, pk):
             messages.success(request, _("The membership was withdrawn."))
         return redirect("dashboard")
     return render(request, "members/withdraw.html", {"membership": membership})
+
+
+@login_required
+def reinstate(request, pk):
+    """A confirmation page with what it costs, then the reinstatement (POST)."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.reinstate_membership(membership, request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The membership is reinstated."))
+        return redirect("dashboard")
+    if membership.status != Membership.Status.LAPSED:
+        return redirect("dashboard")  # nothing to reinstate (the dashboard shows its status)
+    context = {
+        "membership": membership,
+        "owed_cents": services.written_off_cents(membership),
+        "wallet": wallet_for(request.user),
+    }
+    return render(request, "members/reinstate.html", context)
 
 
 @login_required

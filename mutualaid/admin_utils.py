@@ -1,6 +1,22 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 
 from mutualaid.templatetags.money import cents
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            field.widget.attrs.setdefault("aria-label", capfirst(field.label or name))
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs (the delete box too) are named for screen readers: Django's
+    rows show the column header above them, no label of their own (axe: every field needs one)."""
+
+    formset = LabelledInlineFormSet
 
 
 def yuan(value) -> str:

@@ -62,7 +62,8 @@ def ensure_bench_members(count: int, out=None) -> Pool:
                 birth_date, identity_number, province, created_at)
             SELECT %(first)s + (g / %(per)s),
                    CASE WHEN g %% %(per)s = 0 THEN 'self' ELSE 'child' END,
-                   'Bench ' || g, 'F', DATE '1990-01-01', 'BENCH' || g, 'Zhejiang', %(now)s
+                   'Bench ' || g, 'F', DATE '1990-01-01',
+                   '8' || lpad(g::text, 17, '0'), 'Zhejiang', %(now)s
             FROM generate_series(0, %(count)s - 1) g
             """,
             {"first": first_user, "per": MEMBERS_PER_ACCOUNT, "count": count, "now": now},
@@ -73,7 +74,7 @@ def ensure_bench_members(count: int, out=None) -> Pool:
                 waiting_ends_on, active_since, status_changed_at)
             SELECT p.id, %(pool)s, 'active', %(joined)s, DATE '2020-01-01',
                    DATE '2020-01-01', %(joined)s
-            FROM members_person p WHERE p.identity_number LIKE 'BENCH%%'
+            FROM members_person p WHERE p.full_name LIKE 'Bench %%'
             """,
             {"pool": pool.pk, "joined": now - timezone.timedelta(days=400)},
         )

@@ -5,6 +5,7 @@ from .settings import env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+PROOF_SALT_KEY = env.str("PROOF_SALT_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,11 +2,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from members.api import WalletView
 from mutualaid import views
 from mutualaid.api import router
+from mutualaid.token import ObtainToken
 
 # Each app registers its viewsets on the shared router in its own api.py.
 import pools.api  # noqa: F401, E402  isort:skip
@@ -22,7 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("bench/hello", views.hello, name="bench-hello"),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/v1/wallet/", WalletView.as_view(), name="api-wallet"),
     path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
     path(
@@ -46,5 +46,6 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler400 = "mutualaid.views.bad_request"
 handler404 = "mutualaid.views.not_found"
 handler500 = "mutualaid.views.server_error"

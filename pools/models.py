@@ -1,10 +1,20 @@
 """Pools, their covered conditions and their benefit schedules (SPEC 2)."""
 
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pools.names import in_page_language
+
+
+def validate_time_zone(name: str):
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(name)s.") % {"name": name})
 
 
 class Condition(models.Model):
@@ -28,6 +38,10 @@ class Condition(models.Model):
 
 
 class Pool(models.Model):
+    class ShortfallPolicy(models.TextChoices):
+        SPONSOR = "sponsor", _("The sponsor pays them")
+        CARRY_FORWARD = "carry_forward", _("Added to the next batch (line D)")
+
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     name_zh = models.CharField(max_length=200, blank=True)
@@ -44,10 +58,24 @@ class Pool(models.Model):
     )
     annual_cap_cents = models.BigIntegerField(default=18800)
     notice_days = models.PositiveIntegerField(default=3)
-    grace_days = models.PositiveIntegerField(default=14)
+    grace_days = models.PositiveIntegerField(
+        default=5,
+        help_text=_(
+            "Retry window: unpaid charges are retried daily for this many days after the "
+            "collection day, then the membership lapses."
+        ),
+    )
+    # Who covers the charges written off when a membership lapses (SPEC 6).
+    shortfall_policy = models.CharField(
+        max_length=20, choices=ShortfallPolicy.choices, default=ShortfallPolicy.SPONSOR
+    )
     publish_days = models.CharField(max_length=50, default="7,21")
     collect_days = models.CharField(max_length=50, default="14,28")
     conditions = models.ManyToManyField(Condition, related_name="pools", blank=True)
+    # The members' calendar: "today" for dates they give (a diagnosis may not be in the future).
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,6 +104,10 @@ class Pool(models.Model):
     @property
     def min_join_age_years(self) -> int:
         return self.min_join_age_days // 365
+
+    def today(self) -> dt.date:
+        """Today's date where the pool's members live."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
     def payout_for_age(self, age_years: int) -> int | None:
         """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""

@@ -2,10 +2,11 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from apportionment.models import Batch, Charge
+from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from claims.models import Claim
 from mutualaid import pagecache
 from mutualaid.pairkeys import pair_key
@@ -19,6 +20,10 @@ LEAF_CHUNK = 20_000
 log = logging.getLogger(__name__)
 
 
+def salt_key() -> bytes:
+    return settings.PROOF_SALT_KEY.encode()
+
+
 def charge_leaves(batch_id: int):
     """Leaves in membership-id order, streamed from a server-side cursor."""
     rows = (
@@ -27,13 +32,17 @@ def charge_leaves(batch_id: int):
         .values_list("membership_id", "amount_cents")
         .iterator(chunk_size=LEAF_CHUNK)
     )
+    key = salt_key()
     for membership_id, amount in rows:
-        yield merkle.leaf_hash(batch_id, membership_id, amount)
+        yield merkle.leaf(
+            batch_id, membership_id, amount, merkle.salt(key, batch_id, membership_id)
+        )
 
 
-def compute_root(batch_id: int) -> str:
+def compute_root(batch_id: int) -> tuple[str, int]:
+    """(root hash as hex, the sum it carries); ("", 0) for a batch without charges."""
     root = merkle.streaming_root(charge_leaves(batch_id))
-    return root.hex() if root else ""
+    return (root[0].hex(), root[1]) if root else ("", 0)
 
 
 def on_batch_published(sender=None, batch=None, **kwargs):
@@ -52,15 +61,39 @@ def on_batch_published(sender=None, batch=None, **kwargs):
 
 
 def store_root(batch_id: int) -> str:
-    """Compute and store the root once; a task that runs twice changes nothing."""
-    root = compute_root(batch_id)
-    if Batch.objects.filter(pk=batch_id, merkle_root="").update(merkle_root=root):
+    """Compute and store the root and its sum once; a task that runs twice changes nothing."""
+    root, total = compute_root(batch_id)
+    stored = Batch.objects.filter(pk=batch_id, merkle_root="").update(
+        merkle_root=root, merkle_total_cents=total
+    )
+    if stored:
         pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)  # the dashboards link the proofs
     return root
 
 
+@transaction.atomic
+def recompute_root(batch: Batch, reason: str) -> bool:
+    """Replace a batch's published root by the one its charges give under today's tree rules
+    (and salt key), keeping the old root in the batch's history. Returns whether it changed."""
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    root, total = compute_root(batch.pk)
+    if (batch.merkle_root, batch.merkle_total_cents) == (root, total):
+        return False
+    if batch.merkle_root:
+        RetiredMerkleRoot.objects.create(
+            batch=batch,
+            merkle_root=batch.merkle_root,
+            merkle_total_cents=batch.merkle_total_cents,
+            reason=reason[:200],
+        )
+    Batch.objects.filter(pk=batch.pk).update(merkle_root=root, merkle_total_cents=total)
+    pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)
+    return True
+
+
 def proofs_for(batch: Batch, user) -> dict:
-    """The caller's charges in the batch, each with its leaf and audit path."""
+    """The caller's charges in the batch, each with its salt, leaf and audit path (siblings'
+    hashes and sums only: no other member's id or amount)."""
     mine = list(
         Charge.objects.of_account(user)
         .filter(batch=batch)
@@ -70,19 +103,27 @@ def proofs_for(batch: Batch, user) -> dict:
     proofs = []
     if mine:
         levels = merkle.build_levels(charge_leaves(batch.pk))
+        key = salt_key()
         for membership_id, amount in mine:
             before = pair_key(batch.pk, membership_id)
             index = Charge.objects.of_batch(batch.pk).filter(pk__lt=before).count()
+            salt = merkle.salt(key, batch.pk, membership_id)
             proofs.append(
                 {
                     "batch_id": batch.pk,
                     "membership_id": membership_id,
                     "amount_cents": amount,
-                    "leaf": merkle.leaf_hash(batch.pk, membership_id, amount).hex(),
+                    "salt": salt,
+                    "leaf": merkle.leaf(batch.pk, membership_id, amount, salt)[0].hex(),
                     "path": merkle.audit_path(levels, index),
                 }
             )
-    return {"batch_id": batch.pk, "merkle_root": batch.merkle_root, "proofs": proofs}
+    return {
+        "batch_id": batch.pk,
+        "merkle_root": batch.merkle_root,
+        "merkle_total_cents": batch.merkle_total_cents,
+        "proofs": proofs,
+    }
 
 
 def age_band(age: int) -> str:

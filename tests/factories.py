@@ -1,14 +1,21 @@
 """Factories shared by every area's tests."""
 
 import datetime as dt
+import functools
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from members.identity import make_identity_number
 from members.models import Membership, Person
 from pools.models import BenefitBand, Condition, Pool
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return make_password(password)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -18,7 +25,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.django.Password("pw-for-tests-1")
+    # Hashed once per run: hashing it for every user took most of many tests' setup time.
+    password = factory.Transformer("pw-for-tests-1", transform=_password_hash)
 
 
 class ConditionFactory(factory.django.DjangoModelFactory):

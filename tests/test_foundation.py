@@ -80,6 +80,7 @@ def test_production_profile_passes_check_deploy():
         "DJANGO_SETTINGS_MODULE": "mutualaid.settings_production",
         "SECRET_KEY": "x9!" + "k" * 20 + "Q7#z" + "m" * 30 + "v2@",
         "ALLOWED_HOSTS": "mutualaid.example.org",
+        "PROOF_SALT_KEY": "p" * 40,
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
@@ -91,6 +92,12 @@ def test_production_profile_passes_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+    # the Merkle salts' key has no default in production
+    del env["PROOF_SALT_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "PROOF_SALT_KEY" in result.stderr
 
 
 @pytest.mark.django_db

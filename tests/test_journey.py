@@ -145,9 +145,11 @@ def test_member_journey_on_a_phone(
         Journey(page, base, language).check()
         page.locator("main form input[type=submit], #content form input[type=submit]").first.click()
         wait_for(
-            lambda: Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED)
-            .exclude(merkle_root="")
-            .exists(),
+            lambda: (
+                Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED)
+                .exclude(merkle_root="")
+                .exists()
+            ),
             timeout=60,
             message="the batch published by the worker, with its root",
         )
@@ -166,10 +168,11 @@ def test_member_journey_on_a_phone(
         download.value.save_as(proof)
         trip.go(f"/reports/{batch.pk}/")
         root = page.inner_text("#merkle-root").strip()
+        total = page.inner_text("#merkle-total").strip()
         trip.go("/dashboard/")
-    assert root == batch.merkle_root
+    assert root == batch.merkle_root and total == str(batch.merkle_total_cents)
     checked = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "verify_charge.py"), str(proof), root],
+        [sys.executable, str(ROOT / "tools" / "verify_charge.py"), str(proof), root, total],
         capture_output=True,
         text=True,
     )

@@ -2,13 +2,12 @@ from django.db import migrations
 
 
 def create_schedules(apps, schema_editor):
-    # The live models are used on purpose: the schedule rules live in one place.
+    # The schedule rules live in one place; they are given this migration's historical models.
     from apportionment.schedules import sync_engine_schedules, sync_pool_schedules
-    from pools.models import Pool
 
-    sync_engine_schedules()
-    for pool in Pool.objects.all():
-        sync_pool_schedules(pool)
+    sync_engine_schedules(apps)
+    for pool in apps.get_model("pools", "Pool").objects.all():
+        sync_pool_schedules(pool, apps)
 
 
 class Migration(migrations.Migration):

@@ -2,12 +2,10 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    from apportionment.schedules import crontab
+
+    at_0030 = crontab("*", 0, apps, minute=30)
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    at_0030, _ = CrontabSchedule.objects.get_or_create(
-        minute="30", hour="0", day_of_month="*", month_of_year="*", day_of_week="*",
-        timezone="UTC",
-    )
     PeriodicTask.objects.get_or_create(
         name="daily membership status sweep",
         defaults={"task": "members.daily_status_sweep", "crontab": at_0030},

@@ -23,7 +23,8 @@ def bulk_members(pool, count, status="active"):
                 (account_id, relationship, full_name, sex, birth_date, identity_number,
                  province, created_at)
             SELECT %(account)s, 'child', 'Bulk ' || g, 'F', DATE '1990-01-01',
-                   'B' || %(account)s || '-' || g, 'Zhejiang', %(now)s
+                   '9' || lpad(%(account)s::text, 7, '0') || lpad(g::text, 10, '0'),
+                   'Zhejiang', %(now)s
             FROM generate_series(1, %(n)s) g
             """,
             {"account": account.pk, "n": count, "now": now},
@@ -72,5 +73,6 @@ def run_all_chunks(batch):
             apportionment.run_chunk(chunk_id)
     batch.refresh_from_db()
     if batch.status == Batch.Status.PUBLISHED and not batch.merkle_root:
-        batch.merkle_root = report_services.store_root(batch.pk)  # the task after commit
+        report_services.store_root(batch.pk)  # the task after commit
+        batch.refresh_from_db()
     return batch

@@ -96,22 +96,6 @@ def test_top_up_settles_unpaid_charges_and_reactivates(family_pool):
     assert not unbalanced_transactions().exists() and balances_match_entries()
 
 
-def test_unpaid_charge_lapses_two_days_before_next_collection(family_pool):
-    pool, alice, *_ = family_pool
-    collect(run_all_chunks(apportionment.start_batch(pool)))
-    alice.refresh_from_db()
-    since = alice.suspended_since
-    deadline = apportionment.next_collection_day(pool, since) - dt.timedelta(days=2)
-    apportionment.daily_retry_and_lapse(deadline - dt.timedelta(days=1))
-    alice.refresh_from_db()
-    assert alice.status == Membership.Status.SUSPENDED
-    apportionment.daily_retry_and_lapse(deadline + dt.timedelta(days=5))  # run late: same result
-    alice.refresh_from_db()
-    assert alice.status == Membership.Status.LAPSED
-    apportionment.daily_retry_and_lapse(deadline + dt.timedelta(days=6))  # idempotent
-    assert alice.status_changes.filter(to_status="lapsed").count() == 1
-
-
 def test_only_a_published_batch_is_collected(family_pool):
     pool, *_ = family_pool
     batch = apportionment.start_batch(pool)  # still publishing: chunks not run

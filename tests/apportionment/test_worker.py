@@ -98,3 +98,42 @@ def test_two_concurrent_starts_run_one_batch(transactional_db):
     assert len(started) == 1 and len(refused) == 1, outcomes
     assert "running" in refused[0] or "starting" in refused[0]
     assert Batch.objects.filter(pool=pool).count() == 1
+
+
+def test_a_batch_puts_its_claims_and_its_operator_on_the_record(celery_worker_process):
+    """Apportioned and paid are claim transitions like any other (SPEC 4): one event each and
+    evidence-log records, written set-based by the worker; the chain still verifies after."""
+    from django.core.management import call_command
+
+    from apportionment.models import BatchEvent
+    from claims.models import Claim, EvidenceRecord
+    from tests.factories import UserFactory
+
+    pool = PoolFactory(annual_cap_cents=10**9)
+    bulk_members(pool, 99)
+    claims = [approved_claim(pool, 1_000_000), approved_claim(pool, 2_000_000)]
+    operator = UserFactory(username="op", is_staff=True)
+    celery_worker_process(concurrency=1)
+    batch = apportionment.start_batch(pool, actor=operator, via=BatchEvent.Via.ADMIN)
+    wait_for(lambda: published(batch), timeout=60, message="the batch to publish")
+    apportionment.start_collection(batch)
+    wait_for(
+        lambda: Batch.objects.get(pk=batch.pk).status == Batch.Status.PAID_OUT,
+        timeout=60,
+        message="the batch to be collected and paid out",
+    )
+    for claim in claims:
+        claim.refresh_from_db()
+        assert claim.status == Claim.Status.PAID
+        moves = list(claim.events.values_list("action", "from_status", "to_status", "actor"))
+        assert moves == [
+            ("apportion", "approved", "apportioned", operator.pk),
+            ("pay", "apportioned", "paid", None),
+        ]
+        kinds = [
+            r.kind for r in EvidenceRecord.objects.filter(payload__claim=claim.pk).order_by("seq")
+        ]
+        assert kinds == ["claim.apportion", "claim.pay"]
+    events = list(batch.events.values_list("action", "actor", "via"))
+    assert events == [("start", operator.pk, "admin"), ("collect", None, "beat")]
+    call_command("verify_evidence")  # exits non-zero on a broken chain

@@ -1,4 +1,4 @@
-"""python manage.py apportion POOL_SLUG [--dry-run] [--wait] [--collect BATCH_ID]"""
+"""python manage.py apportion POOL_SLUG [--dry-run] [--wait] [--collect [BATCH_ID]]"""
 
 import sys
 import time
@@ -11,12 +11,15 @@ from apportionment.models import Batch, BatchEvent, Chunk
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 
+OLDEST = 0  # --collect without a batch id
+
 FIGURES = [
     ("claims", "claims included"),
     ("payouts_cents", "payouts P"),
     ("fee_cents", "fee F"),
     ("surplus_cents", "surplus U"),
-    ("amount_cents", "to collect A = P + F - U"),
+    ("carried_in_cents", "carried forward D (charges written off)"),
+    ("amount_cents", "to collect A = P + F - U + D"),
     ("participants", "participants N"),
     ("base_share_cents", "base share"),
     ("remainder_cents", "odd cents (members paying base + 0.01)"),
@@ -35,7 +38,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--wait", action="store_true", help="wait and show progress")
         parser.add_argument("--chunk-size", type=int, default=apportionment.DEFAULT_CHUNK_SIZE)
-        parser.add_argument("--collect", action="store_true", help="collect the published batch")
+        parser.add_argument(
+            "--collect",
+            nargs="?",
+            const=OLDEST,
+            type=int,
+            metavar="BATCH_ID",
+            help="collect a published batch: this one, or without an id the oldest published",
+        )
 
     def handle(self, pool_slug, dry_run, wait, chunk_size, collect, **options):
         pool = Pool.objects.filter(slug=pool_slug).first()
@@ -48,11 +58,10 @@ class Command(BaseCommand):
             self.show(apportionment.preview(pool, chunk_size=chunk_size))
             return
         try:
-            if collect:
-                batch = Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED).first()
-                if batch is None:
-                    raise CommandError("This pool has no published batch to collect.")
-                batch = apportionment.start_collection(batch, via=BatchEvent.Via.COMMAND)
+            if collect is not None:
+                batch = apportionment.start_collection(
+                    self.batch_to_collect(pool, collect), via=BatchEvent.Via.COMMAND
+                )
             else:
                 batch = apportionment.start_batch(
                     pool, chunk_size=chunk_size, via=BatchEvent.Via.COMMAND
@@ -64,6 +73,24 @@ class Command(BaseCommand):
             batch = self.follow(batch)
         if batch.status == Batch.Status.FAILED:
             raise CommandError(batch.message)
+
+    @staticmethod
+    def batch_to_collect(pool, batch_id):
+        published = Batch.objects.filter(pool=pool, status=Batch.Status.PUBLISHED)
+        if batch_id == OLDEST:
+            batch = published.order_by("cutoff_at", "pk").first()
+            if batch is None:
+                raise CommandError("This pool has no published batch to collect.")
+            return batch
+        batch = Batch.objects.filter(pool=pool, pk=batch_id).first()
+        if batch is None:
+            raise CommandError(f"Pool {pool.slug} has no batch #{batch_id}.")
+        if batch.status != Batch.Status.PUBLISHED:
+            raise CommandError(
+                f"Batch #{batch_id} is {batch.get_status_display()}: only a published batch "
+                "is collected."
+            )
+        return batch
 
     def show(self, figures):
         for key, label in FIGURES:

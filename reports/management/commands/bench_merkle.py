@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from reports import merkle
 
 BATCH = 1
+SALT = merkle.salter(b"bench-salt-key")
 
 
 def stream(count):
@@ -22,7 +23,7 @@ def stream(count):
         cursor.execute("SELECT g, 100 + g %% 97 FROM generate_series(1, %s) g ORDER BY g", [count])
         while rows := cursor.fetchmany(20_000):
             for membership_id, amount in rows:
-                yield merkle.leaf_hash(BATCH, membership_id, amount)
+                yield merkle.leaf(BATCH, membership_id, amount, SALT(BATCH, membership_id))
 
 
 class Command(BaseCommand):
@@ -50,9 +51,9 @@ class Command(BaseCommand):
         levels = merkle.build_levels(stream(charges))
         _, proof_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert bytes(levels[-1]) == root
+        assert merkle.root_of(levels) == root
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        self.stdout.write(f"charges: {charges:,}  root: {root.hex()}")
+        self.stdout.write(f"charges: {charges:,}  root: {root[0].hex()}  total: {root[1]}")
         self.stdout.write(
             f"streaming root: {root_seconds:.2f} s, peak Python memory {root_peak / 2**20:.1f} MB"
         )

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apportionment', '0009_batch_events'),
+        ('apportionment', '0010_summed_merkle_root_and_shortfall'),
     ]
 
     operations = [
