@@ -126,7 +126,12 @@ def test_the_language_form_posts_with_the_pages_token(client, db):
 def test_a_message_is_shown_once_then_gone(client, db):
     response = client.post(
         reverse("signup"),
-        {"username": "newbie", "password1": "a-long-pass-9x", "password2": "a-long-pass-9x"},
+        {
+            "username": "newbie",
+            "email": "newbie@example.org",
+            "password1": "a-long-pass-9x",
+            "password2": "a-long-pass-9x",
+        },
     )
     assert response.status_code == 302
     first = client.get(reverse("dashboard")).content.decode()
