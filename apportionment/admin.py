@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apportionment import apportionment
 from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk
-from mutualaid.admin_utils import ReadOnlyInline
-from mutualaid.templatetags.money import cents
+from mutualaid.admin_utils import ReadOnlyInline, money_fields, yuan
 from pools.models import Pool
 
 
@@ -36,9 +35,7 @@ class BatchAdmin(admin.ModelAdmin):
     list_display = ("id", "pool", "status", "cutoff_at", "participants", "amount", "subsidy")
     list_filter = ("pool", "status")
     inlines = [BatchEventInline, BatchClaimInline, ChunkInline]
-    readonly_fields = [f.name for f in Batch._meta.fields if f.name not in ("odd_cent_hash",)] + [
-        "progress_bar"
-    ]
+    readonly_fields = ["progress_bar"]  # and the batch's fields, money as yuan (below)
     change_list_template = "admin/apportionment/batch/change_list.html"
 
     def has_add_permission(self, request):
@@ -49,11 +46,11 @@ class BatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("to collect"))
     def amount(self, batch):
-        return cents(batch.amount_cents)
+        return yuan(batch.amount_cents)
 
     @admin.display(description=_("subsidy"))
     def subsidy(self, batch):
-        return cents(batch.subsidy_cents)
+        return yuan(batch.subsidy_cents)
 
     @admin.display(description=_("progress"))
     def progress_bar(self, batch):
@@ -109,7 +106,12 @@ class BatchAdmin(admin.ModelAdmin):
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
                 return redirect("admin:apportionment_batch_changelist")
             level = messages.WARNING if batch.status == Batch.Status.EMPTY else messages.SUCCESS
-            self.message_user(request, f"Batch #{batch.pk}: {batch.message or batch.status}", level)
+            self.message_user(
+                request,
+                _("Batch #%(id)s: %(outcome)s")
+                % {"id": batch.pk, "outcome": batch.message or batch.get_status_display()},
+                level,
+            )
             return redirect("admin:apportionment_batch_change", batch.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -135,6 +137,10 @@ class BatchAdmin(admin.ModelAdmin):
             raise PermissionDenied
         batch = get_object_or_404(Batch, pk=batch_id)
         action = {"collect": apportionment.start_collection, "resume": apportionment.resume_batch}
+        done = {
+            "collect": _("Batch #%(id)s: collection started."),
+            "resume": _("Batch #%(id)s: its unfinished chunks run again."),
+        }
         try:
             action[request.POST.get("action", "")](
                 batch, actor=request.user, via=BatchEvent.Via.ADMIN
@@ -143,4 +149,25 @@ class BatchAdmin(admin.ModelAdmin):
             self.message_user(
                 request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
             )
+        else:
+            self.message_user(
+                request, done[request.POST["action"]] % {"id": batch.pk}, messages.SUCCESS
+            )
         return redirect("admin:apportionment_batch_change", batch.pk)
+
+
+BatchAdmin.readonly_fields = money_fields(
+    BatchAdmin,
+    Batch,
+    [f.name for f in Batch._meta.fields if f.name != "odd_cent_hash"],
+    {
+        "payouts_cents": _("payouts P"),
+        "fee_cents": _("management fee F"),
+        "surplus_cents": _("surplus U"),
+        "amount_cents": _("to collect A"),
+        "subsidy_cents": _("sponsor subsidy S (annual cap)"),
+        "base_share_cents": _("base share"),
+        "remainder_cents": _("remainder r (one cent more each)"),
+        "annual_cap_cents": _("annual cap"),
+    },
+) + ["progress_bar"]

@@ -1018,7 +1018,7 @@ def _suspend_unpaid(params: dict):
             SELECT s.membership_id FROM collection_charge s
             WHERE NOT s.payable AND s.membership_status IN ('waiting', 'active'))""",
         params,
-        Membership.Status.SUSPENDED,
+        "suspend",
         "charge unpaid: the wallet did not cover it",
         extra_set=", suspended_since = %(today)s",
     )
@@ -1032,10 +1032,9 @@ def _reactivate_settled(params: dict):
            AND NOT EXISTS (SELECT 1 FROM apportionment_charge c
                            WHERE c.membership_id = m.id AND c.outstanding)""",
         params,
-        Membership.Status.ACTIVE,
+        "reactivate",
         "unpaid charges settled",
         extra_set=", suspended_since = NULL",
-        from_status=Membership.Status.SUSPENDED,
     )
 
 
@@ -1103,7 +1102,7 @@ def pay_out(batch: Batch):
         bulk_change_status(
             "m.id = %(id)s",
             {"id": claim.membership_id},
-            Membership.Status.PAID_OUT,
+            "pay_out",
             f"claim {claim.pk} paid out",
         )
     batch.status = Batch.Status.PAID_OUT
@@ -1229,9 +1228,8 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
         lapsed += bulk_change_status(
             "m.pool_id = %(pool)s AND m.suspended_since <= %(last_retry_from)s",
             {"pool": pool.pk, "last_retry_from": today - dt.timedelta(days=pool.grace_days)},
-            Membership.Status.LAPSED,
+            "lapse",
             f"charge still unpaid after the retry window ({pool.grace_days} days)",
-            from_status=Membership.Status.SUSPENDED,
         )
     written_off = write_off_lapsed()
     return {

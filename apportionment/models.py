@@ -64,6 +64,8 @@ class Batch(models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
         constraints = [
             models.UniqueConstraint(
                 fields=["pool"],
@@ -95,7 +97,11 @@ class Batch(models.Model):
         ]
 
     def __str__(self):
-        return f"Batch #{self.pk} of {self.pool} ({self.status})"
+        return _("Batch #%(id)s of %(pool)s (%(status)s)") % {
+            "id": self.pk,
+            "pool": self.pool,
+            "status": self.get_status_display(),
+        }
 
     @property
     def shortfall_cents(self) -> int:
@@ -175,7 +181,10 @@ class Chunk(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.phase} chunk {self.number} of batch {self.batch_id} ({self.status})"
+        return (
+            f"{self.get_phase_display()} chunk {self.number} of batch {self.batch_id} "
+            f"({self.get_status_display()})"
+        )
 
 
 class OddCentCandidate(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims import workflow
 from claims.models import Claim, ClaimEvent, Evidence
+from members.models import Membership
 from mutualaid.admin_utils import ReadOnlyInline
 from notice import selectors as notice_selectors
 from notice.models import Panel
@@ -56,7 +57,11 @@ class EvidenceInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = ClaimEvent
-    fields = ("at", "action", "from_status", "to_status", "actor", "note")
+    fields = ("at", "what", "actor", "note")
+
+    @admin.display(description=_("what happened"))
+    def what(self, event):
+        return event.label
 
 
 @admin.register(Claim)
@@ -88,7 +93,12 @@ class ClaimAdmin(admin.ModelAdmin):
             "",
             "<div>{} {} → {} ({})</div>",
             (
-                (c.at.date(), c.from_status or "∅", c.to_status, c.cause)
+                (
+                    c.at.date(),
+                    Membership.Status(c.from_status).label if c.from_status else "∅",
+                    Membership.Status(c.to_status).label,
+                    c.cause,
+                )
                 for c in claim.membership.status_changes.all()
             ),
         )

@@ -125,6 +125,7 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         detail=True,
         methods=["get", "post"],
         parser_classes=[parsers.MultiPartParser],
+        pagination_class=None,  # the claim's whole list, every time
         serializer_class=EvidenceSerializer,
     )
     def evidence(self, request, pk=None):

@@ -92,7 +92,10 @@ class Claim(models.Model):
         ]
 
     def __str__(self):
-        return f"Claim #{self.pk} ({self.status})"
+        return _("Claim #%(id)s (%(status)s)") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class ClaimEvent(models.Model):

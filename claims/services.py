@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from claims import evidence_log
 from claims.models import Claim, Evidence
 from members.models import Membership
+from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # SPEC 4: per claim, at most this many files and bytes in all (a member must not fill the disk).
@@ -205,8 +206,6 @@ def _check_upload_limits(claim: Claim, user, size: int):
 
 
 def can_see_claim(user, claim: Claim) -> bool:
-    from claims.workflow import ADJUDICATOR, INVESTIGATOR, has_role
-
     if claim.claimant_id == user.pk:
         return True
-    return has_role(user, INVESTIGATOR) or has_role(user, ADJUDICATOR)
+    return has_role(user, INVESTIGATORS) or has_role(user, ADJUDICATORS)

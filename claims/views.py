@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from claims import services, workflow
 from claims.forms import ClaimForm, DraftForm, EvidenceForm
 from claims.models import Claim, Evidence
+from mutualaid import throttling
 from notice import services as notice_services
 
 NEXT_STEP = {
@@ -61,7 +62,8 @@ def _error_code(exc: ValidationError):
 @login_required
 def claim_new(request):
     form = ClaimForm(request.POST or None, request.FILES or None, account=request.user)
-    if request.method == "POST" and form.is_valid():
+    refused = throttling.creation_refused(request, form)  # the API's 'create' budget too
+    if request.method == "POST" and not refused and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("membership", "file")}
         try:
             with transaction.atomic():
@@ -79,7 +81,7 @@ def claim_new(request):
                         messages.error(request, message)
                     messages.info(request, _("Your claim was saved as a draft."))
             return redirect("claim-detail", claim.pk)
-    return render(request, "claims/new.html", {"form": form})
+    return render(request, "claims/new.html", {"form": form}, status=429 if refused else 200)
 
 
 @login_required

@@ -26,9 +26,10 @@ from django.utils.translation import gettext_lazy
 from claims import evidence_log
 from claims.models import Claim, ClaimEvent
 from claims.notifications import notify_claimant
+from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
 
 S = Claim.Status
-CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", "investigators", "adjudicators", "system"
+CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", INVESTIGATORS, ADJUDICATORS, "system"
 STAFF_ROLES = (INVESTIGATOR, ADJUDICATOR)
 
 
@@ -113,15 +114,6 @@ def action_label(name: str) -> str:
     """The words a person reads for an action (pages, admin, API, emails)."""
     rule = TRANSITIONS.get(name)
     return str(rule.label if rule else _OLD_ACTIONS.get(name, name))
-
-
-def has_role(user, role: str) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and user.is_staff
-        and user.groups.filter(name=role).exists()
-    )
 
 
 def available_actions(user, claim: Claim) -> list[str]:

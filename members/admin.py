@@ -39,7 +39,12 @@ class PersonAdmin(admin.ModelAdmin):
 
 class StatusChangeInline(ReadOnlyInline):
     model = MembershipStatusChange
-    fields = ("at", "from_status", "to_status", "cause", "actor")
+    fields = ("at", "change", "cause", "actor")
+
+    @admin.display(description=_("change"))
+    def change(self, row):
+        before = Membership.Status(row.from_status).label if row.from_status else "∅"
+        return f"{before} → {Membership.Status(row.to_status).label}"
 
 
 @admin.register(Membership)

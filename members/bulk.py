@@ -4,10 +4,12 @@ For work over many memberships at once (collection, lapses, sweeps); the history
 change is written in the same transaction as the change itself.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
 from members.models import Membership, MembershipStatusChange
+from members.transitions import SYSTEM, TRANSITIONS
 from mutualaid import pagecache
 
 
@@ -15,18 +17,23 @@ from mutualaid import pagecache
 def bulk_change_status(
     where_sql: str,
     params: dict,
-    to_status: str,
+    name: str,
     cause: str,
     extra_set: str = "",
-    from_status: str | None = None,
 ) -> int:
-    """Move every membership matching `where_sql` (over alias m) to `to_status`.
+    """Make the system's transition `name` (members.transitions) for every membership matching
+    `where_sql` (over alias m) that is in one of its source states.
 
-    With `from_status` (only memberships in that status move) it is one statement on
-    PostgreSQL, an UPDATE … RETURNING feeding the history INSERT; otherwise, and on SQLite (the
-    embedded default, which has no data-modifying WITH), the history rows are inserted first
-    from the same predicate (to keep each row's old status), then the rows updated.
+    With one source state it is one statement on PostgreSQL, an UPDATE … RETURNING feeding the
+    history INSERT; otherwise, and on SQLite (the embedded default, which has no data-modifying
+    WITH), the history rows are inserted first from the same predicate (to keep each row's old
+    status), then the rows updated.
     """
+    rule = TRANSITIONS[name]
+    if rule.actor != SYSTEM:
+        raise PermissionDenied(f"{name} is a person's transition (members.services)")
+    to_status = rule.target
+    from_status = rule.sources[0] if len(rule.sources) == 1 else None
     now = timezone.now()
     if to_status not in Membership.OPEN_STATUSES:
         extra_set += ", ended_at = %(now)s"
@@ -37,8 +44,9 @@ def bulk_change_status(
         "cause": cause[:200],
         "now": now,
     }
-    if from_status:
-        where_sql = f"m.status = %(from_status)s AND ({where_sql})"
+    # The statuses are the table's own constants (never input): written as SQL literals.
+    sources = ", ".join(f"'{status}'" for status in rule.sources)
+    where_sql = f"m.status IN ({sources}) AND ({where_sql})"
     pagecache.bump(pagecache.MEMBERS)  # no per-row signal here; every dashboard may show these
     table = Membership._meta.db_table
     history = MembershipStatusChange._meta.db_table

@@ -32,6 +32,7 @@ def dashboard_context(user) -> dict:
     )
     claims = Claim.objects.filter(claimant=user).select_related("condition", "membership__person")
     return {
+        "email": user.email,
         "notifications": user.notifications.all()[:10],
         "memberships": memberships,
         "wallet": wallet_for(user),

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Person
@@ -63,3 +64,23 @@ class TopUpForm(forms.Form):
 
     def amount_cents(self) -> int:
         return int(self.cleaned_data["amount"] * 100)
+
+
+class SignupForm(UserCreationForm):
+    """An account needs an email address (verified by a link before we write to it)."""
+
+    email = forms.EmailField(label=_("Email"), help_text=_("We send a link to confirm it."))
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.email = ""  # not ours to use until its link is opened
+        if commit:
+            user.save()
+        return user
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("New email address"))

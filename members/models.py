@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members import ages
 from members.identity import STORED_PATTERN
 
 REINSTATE_DAYS = 30  # a lapsed membership may be reinstated this many days after its lapse
@@ -60,10 +61,7 @@ class Person(models.Model):
         return "*" * max(len(number) - 4, 0) + number[-4:]
 
     def age_on(self, day) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return ages.age_on(self.birth_date, day)
 
 
 class Membership(models.Model):
@@ -109,7 +107,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.person.full_name} in {self.pool} ({self.status})"
+        return _("%(person)s in %(pool)s (%(status)s)") % {
+            "person": self.person.full_name,
+            "pool": self.pool,
+            "status": self.get_status_display(),
+        }
 
     @property
     def reinstatable_until(self):
@@ -155,7 +157,8 @@ class MembershipStatusChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"
+        before = Membership.Status(self.from_status).label if self.from_status else "∅"
+        return f"{before} → {Membership.Status(self.to_status).label} ({self.cause})"
 
 
 from members.payments import SandboxPayment  # noqa: E402, F401  (a model of this app)

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -11,23 +11,17 @@ from django.utils.translation import gettext as _
 
 from ledger.models import Account
 from ledger.services import post, system_account, wallet_for
+from members.ages import age_on, born_by
 from members.bulk import bulk_change_status
 from members.identity import validate_identity_number
 from members.models import REINSTATE_DAYS, Membership, MembershipStatusChange, Person
 from members.payments import PaymentProvider, SandboxProvider
+from members.transitions import INVESTIGATOR, MEMBER, SYSTEM, TRANSITIONS
 from mutualaid import pagecache
+from mutualaid.roles import has_role
 from pools.models import Pool
 
 S = Membership.Status
-# Status changes a person or an operator may make one at a time (the sweep and the batch
-# engine make theirs set-based, in members.bulk).
-TRANSITIONS = {
-    S.WAITING: {S.ACTIVE, S.WITHDRAWN, S.ENDED_IN_WAITING, S.EXPIRED, S.SUSPENDED, S.PAID_OUT},
-    S.ACTIVE: {S.SUSPENDED, S.WITHDRAWN, S.EXPIRED, S.PAID_OUT, S.ENDED_IN_WAITING},
-    S.SUSPENDED: {S.ACTIVE, S.LAPSED, S.WITHDRAWN, S.EXPIRED, S.ENDED_IN_WAITING},
-    # Reinstatement only (`reinstate_membership`: within REINSTATE_DAYS, charges paid).
-    S.LAPSED: {S.ACTIVE, S.WAITING},
-}
 MAX_TOP_UP_CENTS = 100_000_00
 
 
@@ -41,19 +35,6 @@ class PersonDetails:
     province: str
 
 
-def years_between(born: dt.date, day: dt.date) -> int:
-    years = day.year - born.year
-    return years - ((day.month, day.day) < (born.month, born.day))
-
-
-def birthday(born: dt.date, years: int) -> dt.date:
-    """The date a person born on `born` turns `years` (29 February → 1 March)."""
-    try:
-        return born.replace(year=born.year + years)
-    except ValueError:
-        return dt.date(born.year + years, 3, 1)
-
-
 def check_join_age(pool: Pool, born: dt.date, today: dt.date):
     if (today - born).days < pool.min_join_age_days:
         raise ValidationError(
@@ -61,7 +42,7 @@ def check_join_age(pool: Pool, born: dt.date, today: dt.date):
             % {"days": pool.min_join_age_days},
             code="too_young",
         )
-    if years_between(born, today) > pool.max_join_age_years:
+    if age_on(born, today) > pool.max_join_age_years:
         raise ValidationError(
             _("Too old to join this pool: it accepts members up to %(years)s years old.")
             % {"years": pool.max_join_age_years},
@@ -168,10 +149,14 @@ def enroll(
 
 
 @transaction.atomic
-def change_membership_status(membership: Membership, to_status: str, cause: str, actor=None):
-    """The one place a single membership changes status: locked, checked, recorded."""
+def change_membership_status(membership: Membership, name: str, cause: str, actor):
+    """A person's transition of members.transitions, one membership: locked, checked, recorded.
+    The system's transitions are refused here (members.bulk makes them)."""
+    rule = TRANSITIONS[name]
+    _check_actor(membership, rule, actor)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if to_status not in TRANSITIONS.get(membership.status, set()):
+    to_status = rule.target
+    if membership.status not in rule.sources:
         raise ValidationError(
             _("A membership that is %(current)s cannot become %(new)s.")
             % {"current": membership.get_status_display(), "new": S(to_status).label},
@@ -199,11 +184,20 @@ def change_membership_status(membership: Membership, to_status: str, cause: str,
     return membership
 
 
+def _check_actor(membership: Membership, rule, actor):
+    if rule.actor == MEMBER and (actor is None or actor.pk != membership.person.account_id):
+        raise PermissionDenied(_("Only the member may do this."))
+    if rule.actor == INVESTIGATOR and not has_role(actor, INVESTIGATOR):
+        raise PermissionDenied(_("This needs the investigators role."))
+    if rule.actor == SYSTEM:
+        raise PermissionDenied(f"{rule.target}: made by the system, set-based (members.bulk)")
+
+
 def withdraw_membership(membership: Membership, actor) -> Membership:
     """The member quits; charges already published stay due (SPEC 6)."""
     if membership.person.account_id != actor.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
-    return change_membership_status(membership, S.WITHDRAWN, "withdrawn by the member", actor)
+    return change_membership_status(membership, "withdraw", "withdrawn by the member", actor)
 
 
 def written_off_cents(membership: Membership) -> int:
@@ -248,10 +242,10 @@ def reinstate_membership(membership: Membership, actor, today: dt.date | None = 
                     code="reinstate_too_late",
                 )
             paid = pay_written_off_charges(locked)
-            to_status = S.WAITING if locked.waiting_ends_on > today else S.ACTIVE
+            name = "reinstate_in_waiting" if locked.waiting_ends_on > today else "reinstate"
             membership = change_membership_status(
                 locked,
-                to_status,
+                name,
                 f"reinstated within {REINSTATE_DAYS} days of the lapse: {paid} cents paid",
                 actor,
             )
@@ -271,7 +265,7 @@ def end_in_waiting(membership: Membership, actor, cause: str) -> Membership:
     Called by the claim workflow once an investigator confirms the date."""
     from apportionment.apportionment import refund_membership_charges
 
-    membership = change_membership_status(membership, S.ENDED_IN_WAITING, cause, actor)
+    membership = change_membership_status(membership, "end_in_waiting", cause, actor)
     refund_membership_charges(membership)
     pagecache.bump(pagecache.member(membership.person.account_id))  # the refund's balances
     return membership
@@ -311,20 +305,19 @@ def daily_status_sweep(today: dt.date) -> dict:
     activated = bulk_change_status(
         "m.status = 'waiting' AND m.waiting_ends_on <= %(today)s",
         {"today": today},
-        S.ACTIVE,
+        "activate",
         "observation period ended",
         extra_set=", active_since = waiting_ends_on",
-        from_status=S.WAITING,
     )
     expired = 0
     for pool in Pool.objects.all():
-        born_on_or_before = birthday(today, -pool.exit_age_years)
+        born_on_or_before = born_by(today, pool.exit_age_years)
         expired += bulk_change_status(
             """m.pool_id = %(pool)s AND m.status IN ('waiting', 'active', 'suspended')
                AND m.person_id IN (SELECT p.id FROM members_person p
                                    WHERE p.birth_date <= %(born)s)""",
             {"pool": pool.pk, "born": born_on_or_before},
-            S.EXPIRED,
+            "expire",
             "reached the pool's exit age",
         )
     return {"activated": activated, "expired": expired}

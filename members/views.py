@@ -1,18 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from apportionment.models import Batch
 from ledger.services import wallet_for
-from members import services
+from members import accounts, services
 from members.dashboard import dashboard_content
-from members.forms import JoinForm, TopUpForm
+from members.forms import EmailForm, JoinForm, SignupForm, TopUpForm
 from members.models import Membership
-from mutualaid import auth
+from mutualaid import auth, throttling
 from mutualaid.layout import render_page
 from pools.models import Pool
 
@@ -28,13 +27,22 @@ REFUSAL_FIELD = {
 }
 
 
+@throttling.posts_limited(throttling.SIGNUP)
 def signup(request):
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         wallet_for(user)
+        accounts.send_verification(request, user, form.cleaned_data["email"])
         login(request, user, backend=auth.PATH)
-        messages.success(request, _("Welcome! Your account and wallet are ready."))
+        messages.success(
+            request,
+            _(
+                "Welcome! Your account and wallet are ready. We sent a link to %(email)s: open "
+                "it to receive our messages there."
+            )
+            % {"email": form.cleaned_data["email"]},
+        )
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -151,3 +159,29 @@ def top_up(request):
             messages.success(request, _("Your wallet was topped up."))
             return redirect("dashboard")
     return render(request, "members/top_up.html", {"form": form})
+
+
+@login_required
+def email_change(request):
+    """Ask for a new address: it replaces the old one once its link is opened."""
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accounts.send_verification(request, request.user, form.cleaned_data["email"])
+        messages.success(
+            request,
+            _("We sent a link to %(email)s: open it to use that address.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return redirect("dashboard")
+    return render(request, "registration/email_change.html", {"form": form})
+
+
+@login_required
+def verify_email(request, token):
+    try:
+        email = accounts.verify(request.user, token)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your email address is now %(email)s.") % {"email": email})
+    return redirect("dashboard")

@@ -38,29 +38,33 @@ ERROR_SCHEMA = {
 }
 ERROR_STATUSES = {
     "400": "Invalid input or a refused request; `detail` says why.",
-    "401": "Not signed in.",
-    "403": "Not allowed.",
+    "401": "Not signed in, or a wrong token.",
+    "403": "Not allowed (or a session request without its CSRF token).",
     "404": "Not found (or not yours).",
-    "405": "Method not allowed.",
-    "409": "Conflict with the current state.",
-    "429": "Too many requests.",
+    "406": "The Accept header asks for something other than JSON.",
+    "413": "Request body too large.",
+    "415": "Unsupported body type: JSON, or multipart for uploads.",
+    "429": "Too many requests: see Retry-After.",
 }
+BODY_STATUSES = {"413", "415"}  # only where the operation takes a body
+SIGNED_IN_STATUSES = {"401", "403"}  # not where no authentication is read at all
 
 
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular hook: every operation documents our JSON error body for each 4xx."""
+    """drf-spectacular hook: every operation documents the 4xx it can answer, each with our JSON
+    error body (the ones an operation's own @extend_schema lists keep their description)."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
-    reference = {"$ref": "#/components/schemas/Error"}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
+            anonymous_only = operation.get("security") in (None, [], [{}])
             for code, description in ERROR_STATUSES.items():
-                responses.setdefault(
-                    code,
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": reference}},
-                    },
-                )
+                if code in BODY_STATUSES and "requestBody" not in operation:
+                    continue
+                if code in SIGNED_IN_STATUSES and anonymous_only:
+                    continue
+                response = responses.setdefault(code, {"description": description})
+                response["content"] = content
     return result

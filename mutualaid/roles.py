@@ -5,30 +5,24 @@ migrate, so a permission added here or by a new model reaches the group without 
 Entries are "app_label.codename"; a codename whose model does not exist yet is skipped.
 """
 
+INVESTIGATORS, ADJUDICATORS, OPERATORS = "investigators", "adjudicators", "operators"
+# Investigators and adjudicators work on the same claims, deciding different steps.
+REVIEWER_PERMISSIONS = [
+    "claims.view_claim",
+    "claims.change_claim",
+    "claims.view_evidence",
+    "claims.view_claimevent",
+    "members.view_membershipstatuschange",
+    "members.view_membership",
+    "members.view_person",
+    "pools.view_pool",
+    "pools.view_condition",
+]
+
 ROLE_PERMISSIONS = {
-    "investigators": [
-        "claims.view_claim",
-        "claims.change_claim",
-        "claims.view_evidence",
-        "claims.view_claimevent",
-        "members.view_membershipstatuschange",
-        "members.view_membership",
-        "members.view_person",
-        "pools.view_pool",
-        "pools.view_condition",
-    ],
-    "adjudicators": [
-        "claims.view_claim",
-        "claims.change_claim",
-        "claims.view_evidence",
-        "claims.view_claimevent",
-        "members.view_membershipstatuschange",
-        "members.view_membership",
-        "members.view_person",
-        "pools.view_pool",
-        "pools.view_condition",
-    ],
-    "operators": [
+    INVESTIGATORS: REVIEWER_PERMISSIONS,
+    ADJUDICATORS: REVIEWER_PERMISSIONS,
+    OPERATORS: [
         "pools.view_pool",
         "pools.change_pool",
         "members.view_membership",
@@ -58,3 +52,13 @@ def sync_role_permissions(sender=None, apps=None, **kwargs):
                 content_type__app_label=app_label, codename=codename
             )
         group.permissions.add(*wanted)
+
+
+def has_role(user, role: str) -> bool:
+    """A signed-in staff user in the role's group."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.groups.filter(name=role).exists()
+    )

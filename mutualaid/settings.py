@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mutualaid.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mutualaid.sessions.SessionMiddleware",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "mutualaid.throttling.LoginBudgetMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -108,6 +110,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "mutualaid.throttling.LoginBudgetBackend",  # the address's log-in budget, across usernames
     "mutualaid.auth.ModelBackend",  # Django's, reading the signed-in user more cheaply
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -211,11 +214,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "mutualaid.api.exception_handler",
-    # "create": claims and objections per member (CREATE_RATE: only the load run raises it).
+    # JSON bodies only; the evidence upload declares multipart itself.
+    "DEFAULT_PARSER_CLASSES": ["mutualaid.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # The client's address is REMOTE_ADDR unless NUM_PROXIES proxies in front add theirs to
+    # X-Forwarded-For (DRF's default trusts whatever address a client writes there).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # anon/user: every API request, per address or per member. "create": claims and objections
+    # per member, web and API together. "signup", "login": per address, every attempt, whoever
+    # asks (login: page, admin and API token together). The load run raises them by env.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": "120/min",
-        "user": "600/min",
+        "anon": env.str("ANON_RATE", default="120/min"),
+        "user": env.str("USER_RATE", default="600/min"),
         "create": env.str("CREATE_RATE", default="30/hour"),
+        "signup": env.str("SIGNUP_RATE", default="20/hour"),
+        "login": env.str("LOGIN_RATE", default="60/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -223,6 +239,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Online mutual-aid pools: enrollment, claims, apportionment, open books.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: read-only fields are not required of a
+    # request, write-only ones are not promised in a response (generated clients rely on it).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,12 +1,14 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from members.api import WalletView
 from mutualaid import views
 from mutualaid.api import router
+from mutualaid.token import ObtainToken
 
 # Each app registers its viewsets on the shared router in its own api.py.
 import pools.api  # noqa: F401, E402  isort:skip
@@ -17,10 +19,12 @@ import apportionment.api  # noqa: F401, E402  isort:skip
 import reports.api  # noqa: F401, E402  isort:skip
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("bench/hello", views.hello, name="bench-hello"),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/v1/wallet/", WalletView.as_view(), name="api-wallet"),
     path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
     path(
@@ -44,5 +48,6 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler400 = "mutualaid.views.bad_request"
 handler404 = "mutualaid.views.not_found"
 handler500 = "mutualaid.views.server_error"

@@ -1,3 +1,4 @@
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
@@ -13,6 +14,16 @@ def healthz(request):
 def hello(request):
     """A bare view: the load test's baseline for what the stack itself costs."""
     return HttpResponse("hello")
+
+
+def bad_request(request, exception):
+    """Malformed or oversized requests that Django refuses before any view (too large a body,
+    too many fields): JSON for API paths, as every other 4xx there."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": "Request body too large."}, status=413)
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception):

@@ -1,13 +1,13 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from claims.models import Claim
 from mutualaid import throttling
 from notice import services
-from notice.board import anonymized, board_queryset
+from notice.board import anonymized, board_queryset, public_claims
 from notice.models import Objection
 
 
@@ -50,9 +50,12 @@ class ObjectionSerializer(serializers.Serializer):
 
 
 class ClaimObjections(GenericAPIView):
-    """GET: the claim's objections (reasons only, no names). POST: file one (active members)."""
+    """GET: the claim's objections (reasons only, no names). POST: file one (active members).
+    A claim that never had a public record is answered as an unknown id: no existence oracle."""
 
     serializer_class = ObjectionSerializer
+    queryset = Objection.objects.none()
+    pagination_class = None  # a claim's objections are few: the whole list
     throttle_scope = throttling.CREATE
 
     def get_throttles(self):
@@ -61,13 +64,15 @@ class ClaimObjections(GenericAPIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
+    @extend_schema(responses=ObjectionSerializer(many=True))
     def get(self, request, pk):
-        claim = get_object_or_404(Claim, pk=pk)
+        claim = get_object_or_404(public_claims(), pk=pk)
         rows = Objection.objects.filter(claim=claim).order_by("at", "pk")
         return Response(ObjectionSerializer(rows, many=True).data)
 
+    @extend_schema(responses={201: ObjectionSerializer})
     def post(self, request, pk):
-        claim = get_object_or_404(Claim, pk=pk)
+        claim = get_object_or_404(public_claims(), pk=pk)
         ser = ObjectionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         obj = services.file_objection(claim, request.user, ser.validated_data["reason"])

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from claims.models import Claim
 from notice.models import Panel, Vote
+from pools.names import province_name
 
 
 def age_band(age):
@@ -41,8 +42,8 @@ def anonymized(claim, now=None):
         "pool": claim.pool.slug,
         "age_band": age_band(person.age_on(claim.diagnosis_date)),
         "sex": person.get_sex_display(),
-        "province": claim.province,
-        "condition": claim.condition.name,
+        "province": province_name(claim.province),
+        "condition": claim.condition.display_name,
         "condition_code": claim.condition.code,
         "payout_cents": claim.payout_cents,
         "investigation_summary": claim.investigation_report,

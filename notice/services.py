@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from claims import workflow
 from claims.models import Claim
 from claims.notifications import notify
+from members.ages import born_by
 from members.models import Membership, Person
 from notice import claim_transitions, evidence
 from notice.models import MIN_REASON, Appeal, Juror, JuryVolunteer, Objection, Panel, Vote
@@ -53,12 +54,6 @@ def file_objection(claim, user, reason):
     return obj
 
 
-def _born_by(today, years):
-    """The latest birth date of someone at least `years` old today (29 February -> 28th)."""
-    day = 28 if (today.month, today.day) == (2, 29) else today.day
-    return today.replace(year=today.year - years, day=day)
-
-
 def juror_strata(claim, today=None):
     """The claim's eligible jurors as two id-sorted strata: its own pool first, then the rest.
 
@@ -78,7 +73,7 @@ def juror_strata(claim, today=None):
             status=Membership.Status.ACTIVE,
             active_since__lte=today - datetime.timedelta(days=ACTIVE_DAYS),
             person__relationship=Person.Relationship.SELF,
-            person__birth_date__lte=_born_by(today, MIN_AGE),
+            person__birth_date__lte=born_by(today, MIN_AGE),
             person__account__jury_volunteer__accepted_rules_at__isnull=False,
         )
         .exclude(person__account=claim.claimant_id)

@@ -17,8 +17,6 @@ from notice import selectors, services
 from notice.board import anonymized, board_page, public_claims, public_record
 from notice.forms import ObjectionForm, VolunteerForm, VoteForm
 
-TOO_MANY = 429
-
 
 def board(request):
     filters = {name: request.GET.get(name, "")[:100] for name in ("pool", "condition", "page")}
@@ -42,9 +40,8 @@ def record(request, pk):
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not throttling.allow(request):
-            form.add_error(None, _("Too many requests: please try again later."))
-            status = TOO_MANY
+        if throttling.creation_refused(request, form):
+            status = throttling.TOO_MANY
         elif form.is_valid():
             try:
                 services.file_objection(claim, request.user, form.cleaned_data["reason"])

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from mutualaid.admin_utils import LabelledTabularInline
 from pools.models import BenefitBand, Condition, Pool
 
 
-class BenefitBandInline(admin.TabularInline):
+class BenefitBandInline(LabelledTabularInline):
     model = BenefitBand
     extra = 0
 
@@ -13,7 +14,8 @@ class PoolAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_open", "waiting_days", "fee_rate_bp", "annual_cap_cents")
     list_filter = ("is_open",)
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("conditions",)
+    # A plain multiple select: the filter_horizontal widget's script puts aria-label on spans
+    # (axe: aria-prohibited-attr), and a pool covers a short list of conditions.
     inlines = [BenefitBandInline]
 
 

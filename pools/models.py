@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pools.names import in_page_language
+
 
 def validate_time_zone(name: str):
     if name not in zoneinfo.available_timezones():
@@ -27,7 +29,12 @@ class Condition(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language."""
+        return in_page_language(self.name, self.name_zh)
 
 
 class Pool(models.Model):
@@ -87,7 +94,16 @@ class Pool(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language."""
+        return in_page_language(self.name, self.name_zh)
+
+    @property
+    def min_join_age_years(self) -> int:
+        return self.min_join_age_days // 365
 
     def today(self) -> dt.date:
         """Today's date where the pool's members live."""

@@ -12,6 +12,7 @@ from mutualaid import pagecache
 from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
+from pools.names import province_name
 from reports import charts, merkle
 
 LEAF_CHUNK = 20_000
@@ -137,8 +138,8 @@ def anonymized_case(claim: Claim) -> dict:
         "id": claim.pk,
         "age_band": age_band(person.age_on(claim.diagnosis_date)),
         "sex": person.get_sex_display(),
-        "province": claim.province,
-        "condition": claim.condition.name,
+        "province": province_name(claim.province),
+        "condition": claim.condition.display_name,
         "payout_cents": claim.payout_cents,
         "summary": claim.investigation_report,
     }

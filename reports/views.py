@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from apportionment.models import Batch
+from apportionment.models import Batch, Charge
 from mutualaid import pagecache
 from mutualaid.layout import render_page
 from reports import services
@@ -30,7 +30,10 @@ def index(request):
 
 def detail(request, pk):
     batch = get_object_or_404(public_batches(), pk=pk)
-    context = {"batch": batch, "cases": services.batch_cases(batch)}
+    has_charge = request.user.is_authenticated and (
+        Charge.objects.of_batch(batch.pk).filter(account=request.user).exists()
+    )
+    context = {"batch": batch, "cases": services.batch_cases(batch), "has_charge": has_charge}
     return render(request, "reports/detail.html", context)
 
 

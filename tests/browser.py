@@ -19,12 +19,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @contextlib.contextmanager
-def browser_page(viewport=PHONE, locale="en-US"):
+def browser_page(viewport=PHONE, locale="en-US", **context_options):
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            context = browser.new_context(viewport=viewport, locale=locale)
+            context = browser.new_context(viewport=viewport, locale=locale, **context_options)
             yield context.new_page()
         finally:
             browser.close()

@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     # Hashed once per run: hashing it for every user took most of many tests' setup time.
-    password = factory.LazyFunction(lambda: _password_hash("pw-for-tests-1"))
+    password = factory.Transformer("pw-for-tests-1", transform=_password_hash)
 
 
 class ConditionFactory(factory.django.DjangoModelFactory):

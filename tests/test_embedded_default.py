@@ -8,23 +8,37 @@ import sys
 from django.conf import settings
 
 COLLECT_AND_SETTLE = """
+import datetime as dt
+from django.contrib.auth import get_user_model
 from apportionment import apportionment
 from apportionment.models import Batch, Charge, Chunk
 from ledger.services import balances_match_entries, unbalanced_transactions
-from members.services import top_up_wallet
+from members.identity import make_identity_number
+from members.services import PersonDetails, enroll, top_up_wallet
+from pools.models import Pool
 
-batch = Batch.objects.get(status="published")  # the demo's batch, published by seed_demo
-holders = sorted({charge.account for charge in Charge.objects.of_batch(batch.pk)}, key=str)
-top_up_wallet(holders[0], 10_000_000)  # one wallet covers its charges, the others do not
+pool = Pool.objects.get(slug="critical-illness-adults")
+newcomer = get_user_model().objects.create_user("newcomer")  # joins today, wallet empty
+born = dt.date(1991, 4, 2)
+enroll(newcomer, pool, details=PersonDetails("self", "New Comer", "F", born,
+       make_identity_number("330106", born, 9), "Zhejiang"),
+       declaration_accepted=True, rules_accepted=True)
+batch = apportionment.start_batch(pool)  # the demo's approved case (frank's)
+for chunk_id in Chunk.objects.filter(batch=batch, phase="publish").values_list("pk", flat=True):
+    apportionment.run_chunk(chunk_id)
+batch.refresh_from_db()
+assert batch.status == "published", (batch.status, batch.message)
+assert Charge.objects.of_batch(batch.pk).count() == batch.participants > 100
 apportionment.start_collection(batch)
 for chunk_id in Chunk.objects.filter(batch=batch, phase="collect").values_list("pk", flat=True):
     apportionment.run_chunk(chunk_id)
 batch.refresh_from_db()
 assert batch.status == "paid_out", batch.status
-assert Charge.objects.of_batch(batch.pk).filter(outstanding=True).exists()
-for holder in holders[1:]:
-    top_up_wallet(holder, 10_000_000)  # settles the unpaid charges (the retry path)
-assert not Charge.objects.of_batch(batch.pk).filter(outstanding=True).exists()
+unpaid = Charge.objects.of_batch(batch.pk).filter(outstanding=True)
+assert newcomer.pk in set(unpaid.values_list("account", flat=True))
+owed = sum(unpaid.filter(account=newcomer).values_list("amount_cents", flat=True))
+top_up_wallet(newcomer, owed)  # settles the unpaid charge (the retry path)
+assert not unpaid.filter(account=newcomer).exists()
 assert not list(unbalanced_transactions()) and balances_match_entries()
 from django.core.management import call_command
 call_command("verify_books")  # the reserve is whole again, on SQLite too
@@ -52,7 +66,7 @@ def manage(*args, var_dir):
 def test_a_batch_is_published_collected_and_settled_on_the_embedded_default(tmp_path):
     for step in (
         ["migrate", "--verbosity", "0"],
-        ["seed_demo"],
+        ["seed_demo", "--members", "200"],
         ["shell", "-c", COLLECT_AND_SETTLE],
     ):
         done = manage(*step, var_dir=tmp_path)

@@ -27,22 +27,22 @@ def test_roles_exist_with_permissions():
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", members=200)
     first = capsys.readouterr().out
     assert "admin" in first and "investigator" in first
     assert seed_demo.LOGINS_FILE.read_text().count("alice") == 1  # a test's own file
     counts = (Pool.objects.count(), Condition.objects.count(), Membership.objects.count())
-    call_command("seed_demo")
+    call_command("seed_demo", members=200)
     assert "nothing changed" in capsys.readouterr().out
     assert counts == (Pool.objects.count(), Condition.objects.count(), Membership.objects.count())
     assert counts[0] == 3 and counts[1] == 100
     statuses = set(Membership.objects.values_list("status", flat=True))
-    assert {"waiting", "active", "suspended", "withdrawn"} <= statuses
+    assert {"waiting", "active", "suspended", "withdrawn", "lapsed", "paid_out"} <= statuses
 
 
 @pytest.mark.django_db
 def test_home_lists_pools_in_both_languages(client):
-    call_command("seed_demo")
+    call_command("seed_demo", members=200)
     english = client.get("/")
     assert english.status_code == 200
     assert "Critical illness, adults" in english.content.decode()

@@ -74,3 +74,32 @@ def test_chinese_pages_show_no_english_of_ours(client):
         body = response.content.decode()
         leaked = [text for text in english if text in body]
         assert not leaked, f"{url} shows untranslated strings: {leaked}"
+
+
+@pytest.mark.django_db
+def test_chinese_pages_show_the_demos_data_in_chinese(client, settings):
+    """Pool, condition and province names are data, not messages: on a Chinese page they are
+    Chinese too (every public and member page of the demo)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from pools.models import Condition, Pool
+    from pools.names import PROVINCES_ZH
+    from tests.pages import visible_text, walk
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", members=200)
+    english = [*Pool.objects.values_list("name", flat=True)]
+    english += [*Condition.objects.values_list("name", flat=True)]
+    english += [name for name in PROVINCES_ZH if len(name) > 4]  # not inside other words
+    users = {u.username: u for u in get_user_model().objects.all()}
+    leaks = set()
+    for username, path in walk():
+        if not path.startswith("/zh-hans/") or path.startswith("/zh-hans/admin"):
+            continue
+        client.logout()
+        if username:
+            client.force_login(users[username])
+        text = visible_text(client.get(path).content.decode())
+        leaks |= {(path, name) for name in english if re.search(rf"\b{re.escape(name)}\b", text)}
+    assert not leaks, sorted(leaks)[:20]

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import pools.models
+
 
 class Migration(migrations.Migration):
 
@@ -13,6 +15,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pool',
             name='time_zone',
-            field=models.CharField(default='Asia/Shanghai', max_length=64),
+            field=models.CharField(
+                default='Asia/Shanghai', max_length=64, validators=[pools.models.validate_time_zone]
+            ),
         ),
     ]

@@ -84,3 +84,36 @@ def test_my_charges_page_lists_cases_with_pinned_queries(
     body = response.content.decode()
     assert body.count("<tr>") == 5  # header + 4 charges
     assert claim.condition.name in body
+
+
+def test_the_preview_offers_a_run_only_when_there_is_something_to_charge(client, operator, pool):
+    bulk_members(pool, 9)
+    client.force_login(operator)
+    url = reverse("admin:apportionment_batch_apportion", args=[pool.pk])
+    empty = client.get(url).content.decode()
+    assert "Run this batch" not in empty and 'id="nothing-to-charge"' in empty
+    approved_claim(pool, 1_000_000)
+    ready = client.get(url).content.decode()
+    assert "Run this batch" in ready and "nothing-to-charge" not in ready
+    assert "¥10,800.00" in ready  # A = ¥10,000 + 8 % fee, with the yuan sign and separators
+
+
+def test_the_console_speaks_in_batches_and_yuan(client, operator, pool):
+    bulk_members(pool, 9)
+    approved_claim(pool, 1_000_000)
+    client.force_login(operator)
+    client.post(reverse("admin:apportionment_batch_apportion", args=[pool.pk]))
+    batch = Batch.objects.get()
+    run_all_chunks(batch)
+    listing = client.get(reverse("admin:apportionment_batch_changelist")).content.decode()
+    assert "Batches" in listing and "Batchs" not in listing
+    detail = client.get(reverse("admin:apportionment_batch_change", args=[batch.pk]))
+    body = detail.content.decode()
+    assert "¥10,000.00" in body and "10000000" not in body  # payouts P, never raw cents
+    assert 'value="Collect now"' in body and 'class="button default"' in body
+    response = client.post(
+        reverse("admin:apportionment_batch_act", args=[batch.pk]),
+        {"action": "collect"},
+        follow=True,
+    )
+    assert f"Batch #{batch.pk}: collection started." in response.content.decode()

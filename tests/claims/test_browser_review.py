@@ -68,12 +68,12 @@ def test_member_files_a_claim_and_reviewers_take_it_to_public_notice(
     with browser_page(viewport={"width": 1280, "height": 900}) as page:
         log_in(page, f"{base}/admin/login/?next=/admin/", "investigator")
         take_action(page, base, claim, "assign")
-        assert page.locator("#claim-actions input[type=submit][value=report]").count() == 1
+        assert page.locator("#claim-actions input[name=action][value=report]").count() == 1
         take_action(page, base, claim, "report", "Hospital records confirm the diagnosis.")
         claim.refresh_from_db()
         assert claim.status == Claim.Status.INVESTIGATED
         # four eyes: the investigator has no decision button
-        assert page.locator("#claim-actions input[type=submit][value=approve]").count() == 0
+        assert page.locator("#claim-actions input[name=action][value=approve]").count() == 0
 
     with browser_page(viewport={"width": 1280, "height": 900}) as page:
         log_in(page, f"{base}/admin/login/?next=/admin/", "adjudicator")

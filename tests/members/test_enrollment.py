@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger.services import balances_match_entries, wallet_for
-from members import services
+from members import ages, services
 from members.identity import make_identity_number
 from members.models import Membership, Person
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory, UserFactory
@@ -32,7 +32,7 @@ def enroll(account, pool, **kwargs):
 
 
 def years_ago(years, days=0):
-    return services.birthday(TODAY, -years) - dt.timedelta(days=days)
+    return ages.birthday(TODAY, -years) - dt.timedelta(days=days)
 
 
 @pytest.mark.django_db

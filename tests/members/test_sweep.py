@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
+from members.ages import birthday, born_by
 from members.models import Membership
-from members.services import birthday, daily_status_sweep
+from members.services import daily_status_sweep
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
 
 DAY = dt.date(2026, 6, 15)
@@ -75,3 +76,32 @@ def test_the_database_keeps_memberships_and_ties_ended_at_to_the_status():
         with transaction.atomic():
             Membership.objects.filter(pk=membership.pk).update(status="withdrawn")
     assert Membership.objects.get(pk=membership.pk).status == "active"
+
+
+@pytest.mark.django_db
+def test_on_a_leap_day_nobody_is_expired_a_day_early():
+    """On 2028-02-29 a person born 2010-03-01 is still 17 (18 tomorrow): the children's pool
+    keeps them; one born 2010-02-28 turned 18 yesterday and leaves."""
+    pool = PoolFactory(exit_age_years=18, max_join_age_years=17)
+    still_17 = MembershipFactory(pool=pool, person=PersonFactory(birth_date=dt.date(2010, 3, 1)))
+    turned_18 = MembershipFactory(pool=pool, person=PersonFactory(birth_date=dt.date(2010, 2, 28)))
+    daily_status_sweep(dt.date(2028, 2, 29))
+    still_17.refresh_from_db()
+    turned_18.refresh_from_db()
+    assert (still_17.status, turned_18.status) == ("active", "expired")
+    daily_status_sweep(dt.date(2028, 3, 1))
+    still_17.refresh_from_db()
+    assert still_17.status == "expired"
+
+
+@pytest.mark.parametrize(
+    "day,years,expected",
+    [
+        (dt.date(2028, 2, 29), 18, dt.date(2010, 2, 28)),
+        (dt.date(2028, 2, 29), 16, dt.date(2012, 2, 29)),
+        (dt.date(2027, 3, 1), 15, dt.date(2012, 3, 1)),
+    ],
+)
+def test_born_by_is_the_inverse_of_birthday(day, years, expected):
+    assert born_by(day, years) == expected
+    assert birthday(expected, years) <= day < birthday(expected + dt.timedelta(days=1), years)

@@ -37,6 +37,9 @@ def test_board_filters_by_pool(client):
     assert "alpha-case-summary" in html and "beta-case-summary" not in html
 
 
+JSON = "application/json"
+
+
 def test_objection_api_one_per_member_and_claimant_refused(client):
     from .factories import MembershipFactory
 
@@ -45,11 +48,11 @@ def test_objection_api_one_per_member_and_claimant_refused(client):
     url = f"/api/v1/claims/{claim.pk}/objections/"
     reason = "The hospital named in the case does not treat this."
     client.force_login(member)
-    assert client.post(url, {"reason": reason}).status_code == 201
-    second = client.post(url, {"reason": reason})
+    assert client.post(url, {"reason": reason}, content_type=JSON).status_code == 201
+    second = client.post(url, {"reason": reason}, content_type=JSON)
     assert second.status_code == 400 and "detail" in second.json()
     client.force_login(claim.claimant)
-    assert client.post(url, {"reason": reason}).status_code == 400
+    assert client.post(url, {"reason": reason}, content_type=JSON).status_code == 400
     listed = client.get(url).json()
     assert [o["reason"] for o in listed] == [reason]
     assert member.username not in str(listed)

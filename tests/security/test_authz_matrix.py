@@ -94,10 +94,11 @@ WEB.update(
         "jury-volunteer": signed_in(200),
         "panel": {**signed_in(404), "juror": 200},
         "api-notice": everyone(200),
-        "api-claim-objections": everyone(200),
+        "api-claim-objections": everyone(404),  # a draft: answered as an unknown id
         "claim-detail": {**signed_in(404), "member_a": 200},
         "claim-list": signed_in(200, anonymous=401),
         "claim-evidence": OWN_ONLY,
+        "claim-transition": signed_in(405, anonymous=401),  # POST only
         "evidence-file": {
             **signed_in(404),
             "member_a": 200,
@@ -137,10 +138,12 @@ PARAMS = {
     "GET /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/objections/": lambda w: {"id": w["claim"].pk},
     "claim-evidence": lambda w: {"pk": w["claim"].pk},
+    "claim-transition": lambda w: {"pk": w["claim"].pk},
     "evidence-file": lambda w: {"pk": w["evidence"].pk},
     "GET /api/v1/claims/{id}/": lambda w: {"id": w["claim"].pk},
     "GET /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
     "POST /api/v1/claims/{id}/evidence/": lambda w: {"id": w["claim"].pk},
+    "POST /api/v1/claims/{id}/transition/": lambda w: {"id": w["claim"].pk},
     "GET /api/v1/pools/{slug}/": lambda w: {"slug": w["membership"].pool.slug},
     "GET /api/v1/conditions/{code}/": lambda w: {"code": w["condition"].code},
     "GET /api/v1/memberships/{id}/": lambda w: {"id": w["membership"].pk},
@@ -177,8 +180,8 @@ API = {
     "GET /api/v1/wallet/": signed_in(200, anonymous=401),
     "GET /api/v1/claims/": signed_in(200, anonymous=401),
     "GET /api/v1/notice/": everyone(200),
-    "GET /api/v1/claims/{id}/objections/": everyone(200),
-    "POST /api/v1/claims/{id}/objections/": signed_in(400, anonymous=401),
+    "GET /api/v1/claims/{id}/objections/": everyone(404),  # never public: as an unknown id
+    "POST /api/v1/claims/{id}/objections/": signed_in(404, anonymous=401),
     "GET /api/v1/claims/{id}/": OWN_ONLY,
     "GET /api/v1/claims/{id}/evidence/": OWN_ONLY,
     "POST /api/v1/claims/": signed_in(400, anonymous=401),
