@@ -17,7 +17,7 @@ import time
 
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
@@ -50,11 +50,15 @@ def _version_key(scope: str) -> str:
 
 
 def bump(*scopes: str):
-    """Give each scope a new version once the current transaction commits (at once outside
-    one): content rendered before the change is no longer read."""
+    """Give each scope a new version now and again once the current transaction commits:
+    content rendered before the change is no longer read. The second bump is the one that
+    counts for other processes (what they render before the commit still shows the old rows);
+    the first lets this transaction read its own writes (and a test inside one)."""
     scopes = tuple(dict.fromkeys(scopes))
     if scopes:
-        transaction.on_commit(lambda: _set_new_versions(scopes))
+        _set_new_versions(scopes)
+        if connection.in_atomic_block:
+            transaction.on_commit(lambda: _set_new_versions(scopes))
 
 
 def _set_new_versions(scopes):
