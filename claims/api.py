@@ -99,10 +99,9 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = dict(serializer.validated_data)
         submit = data.pop("submit")
         membership = data.pop("membership")
-        claim = services.create_draft(self.request.user, membership, **data)
-        if submit:
-            claim = workflow.perform(claim, "submit", user=self.request.user)
-        serializer.instance = claim
+        serializer.instance = services.file_claim(
+            self.request.user, membership, submit=submit, **data
+        )
 
     @extend_schema(request=TransitionRequestSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], serializer_class=TransitionRequestSerializer)

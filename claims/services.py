@@ -65,6 +65,28 @@ def create_draft(user, membership: Membership, **fields) -> Claim:
     )
 
 
+def file_claim(user, membership: Membership, *, submit: bool, evidence=None, **fields) -> Claim:
+    """A member's new claim (the claim form and the API): a draft, its first file and, when
+    asked, its submission. A claim the submit checks would refuse is not created at all, so no
+    stray draft waits in the investigators' queue; the member reads the reasons instead."""
+    if membership.person.account_id != user.pk:
+        raise ValidationError(_("This membership is not yours."), code="not_yours")
+    if submit:
+        unsaved = Claim(membership=membership, pool=membership.pool, claimant=user, **fields)
+        problems = submission_problems(unsaved)
+        if problems:
+            raise ValidationError([ValidationError(p, code="checks") for p in problems])
+    with transaction.atomic():
+        claim = create_draft(user, membership, **fields)
+        if evidence:
+            upload_evidence(claim, user, evidence)
+    if submit:
+        from claims.workflow import perform
+
+        claim = perform(claim, "submit", user=user)
+    return claim
+
+
 # While these, the claimant may still add evidence (staff may add it at any time).
 CLAIMANT_UPLOAD_STATUSES = (
     Claim.Status.DRAFT,

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -65,21 +64,20 @@ def claim_new(request):
     refused = throttling.creation_refused(request, form)  # the API's 'create' budget too
     if request.method == "POST" and not refused and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("membership", "file")}
+        submit = "submit" in request.POST
         try:
-            with transaction.atomic():
-                claim = services.create_draft(request.user, form.cleaned_data["membership"], **data)
-                if form.cleaned_data["file"]:
-                    services.upload_evidence(claim, request.user, form.cleaned_data["file"])
+            claim = services.file_claim(
+                request.user,
+                form.cleaned_data["membership"],
+                submit=submit,
+                evidence=form.cleaned_data["file"],
+                **data,
+            )
         except ValidationError as exc:
             form.add_error(FIELD_OF_ERROR.get(_error_code(exc)), exc)
         else:
-            if "submit" in request.POST:
-                try:
-                    workflow.perform(claim, "submit", user=request.user)
-                except ValidationError as exc:
-                    for message in exc.messages:
-                        messages.error(request, message)
-                    messages.info(request, _("Your claim was saved as a draft."))
+            if not submit:
+                messages.info(request, _("Your claim was saved as a draft."))
             return redirect("claim-detail", claim.pk)
     return render(request, "claims/new.html", {"form": form}, status=429 if refused else 200)
 

@@ -211,3 +211,32 @@ def test_evidence_is_always_a_download_and_never_sniffed(client):
     response = client.get(f"/evidence/{evidence.pk}/")
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+# --- a refused submit leaves nothing behind ---------------------------------------------------
+
+
+def test_a_claim_refused_at_submit_leaves_no_draft_in_the_queue(client):
+    """The demo's members each left a stray draft in the investigators' queue (issue 17)."""
+    pool = PoolFactory(waiting_days=90)
+    recent = MembershipFactory(pool=pool, joined_at=timezone.now() - dt.timedelta(days=30))
+    client.force_login(recent.person.account)
+    data = {
+        "membership": recent.pk,
+        "condition": pool.conditions.first().pk,
+        "cause": "illness",
+        "diagnosis_date": (timezone.localdate() - dt.timedelta(days=5)).isoformat(),
+        "hospital": "Hospital",
+        "province": "Zhejiang",
+    }
+    page = client.post("/claims/new/", {**data, "submit": "1"})
+    assert page.status_code == 200 and "observation period" in page.content.decode()
+    api = client.post(
+        "/api/v1/claims/",
+        {**data, "condition": pool.conditions.first().code, "submit": True},
+        "application/json",
+    )
+    assert api.status_code == 400 and "observation period" in api.json()["detail"]
+    assert not Claim.objects.exists()
+    saved = client.post("/claims/new/", data)  # "save as draft" still keeps a draft
+    assert saved.status_code == 302 and Claim.objects.get().status == Claim.Status.DRAFT

@@ -101,7 +101,7 @@ def test_member_api_requests_are_limited_per_member(client, monkeypatch):
 
 def test_signup_is_limited_per_address(client, monkeypatch):
     rate(monkeypatch, "signup", "2/hour")
-    form = {"username": "", "password1": PASSWORD, "password2": PASSWORD}
+    form = {"username": "", "email": "x@example.org", "password1": PASSWORD, "password2": PASSWORD}
     for name in ("first", "second"):
         assert client.post(reverse("signup"), {**form, "username": name}).status_code == 302
         client.logout()
