@@ -104,7 +104,9 @@ class ClaimAdmin(admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        claim = get_object_or_404(Claim, pk=object_id)
+        claim = self.get_object(request, object_id)  # None for an id that is not one: 404 below
+        if claim is None:
+            return super().change_view(request, object_id, form_url, extra_context)
         extra_context = {
             **(extra_context or {}),
             "claim_actions": [
@@ -127,10 +129,10 @@ class ClaimAdmin(admin.ModelAdmin):
             raise PermissionDenied
         claim = get_object_or_404(Claim, pk=pk)
         details = {}
-        if request.POST.get("first_diagnosed_on"):
-            details["first_diagnosed_on"] = parse_date(request.POST["first_diagnosed_on"])
         action = request.POST.get("action", "")
         try:
+            if request.POST.get("first_diagnosed_on"):
+                details["first_diagnosed_on"] = _date(request.POST["first_diagnosed_on"])
             workflow.perform(
                 claim, action, user=request.user, note=request.POST.get("note", ""), **details
             )
@@ -143,6 +145,17 @@ class ClaimAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
         return redirect("admin:claims_claim_change", pk)
+
+
+def _date(text: str):
+    """A posted date, or a clear refusal (a well-formed impossible date like 2026-02-30 too)."""
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError(_("%(text)s is not a date (YYYY-MM-DD).") % {"text": text[:20]})
+    return day
 
 
 def _error_text(exc):

@@ -124,7 +124,7 @@ def submission_problems(claim: Claim) -> list[str]:
             _("This membership is %(status)s: only a waiting or active membership is covered.")
             % {"status": membership.get_status_display()}
         )
-    if claim.diagnosis_date < membership.joined_at.date():
+    if claim.diagnosis_date < membership.joined_on:
         problems.append(_("The diagnosis is from before this membership began."))
     elif claim.cause == Claim.Cause.ILLNESS and claim.diagnosis_date < membership.waiting_ends_on:
         problems.append(

@@ -341,12 +341,12 @@ def _end_in_waiting(claim, user, note, now, first_diagnosed_on=None, **details):
         raise ValidationError(_("Accidents are covered from the first day."))
     if first_diagnosed_on is None:
         raise ValidationError(_("Please give the date the illness was first diagnosed."))
-    if not membership.joined_at.date() <= first_diagnosed_on < membership.waiting_ends_on:
+    if not membership.joined_on <= first_diagnosed_on < membership.waiting_ends_on:
         raise ValidationError(
             _("%(day)s is not in this membership's observation period (%(start)s to %(end)s).")
             % {
                 "day": first_diagnosed_on,
-                "start": membership.joined_at.date(),
+                "start": membership.joined_on,
                 "end": membership.waiting_ends_on,
             }
         )

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from ledger.services import wallet_for
 from members import services
 from members.models import Membership, Person
+from mutualaid import throttling
 from mutualaid.api import router
 from pools.models import Pool
 
@@ -45,6 +46,12 @@ class OwnedMixin:
 class PersonViewSet(OwnedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PersonSerializer
     queryset = Person.objects.order_by("pk")
+    # Creating a person answers whether an identity number is registered: the same budget as
+    # claims and objections, so it is no fast oracle.
+    throttle_scope = throttling.CREATE
+
+    def get_throttles(self):
+        return throttling.creation_throttles(self.action == "create")
 
     def perform_create(self, serializer):
         details = services.PersonDetails(**serializer.validated_data)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +61,10 @@ class JoinForm(forms.Form):
 
 class TopUpForm(forms.Form):
     amount = forms.DecimalField(
-        min_value=0.01, max_value=100000, decimal_places=2, label=_("Amount (¥)")
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100000"),
+        decimal_places=2,
+        label=_("Amount (¥)"),
     )
 
     def amount_cents(self) -> int:

@@ -114,6 +114,11 @@ class Membership(models.Model):
         }
 
     @property
+    def joined_on(self):
+        """The join day in the pool's calendar (a claim's dates are compared with it)."""
+        return self.pool.date_of(self.joined_at)
+
+    @property
     def reinstatable_until(self):
         """The last day a lapsed membership may be reinstated (SPEC 3), else None."""
         if self.status != self.Status.LAPSED or self.ended_at is None:

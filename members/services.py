@@ -115,7 +115,7 @@ def enroll(
     if not rules_accepted:
         raise ValidationError(_("Please accept the pool rules to join."), code="rules")
     now = timezone.now()
-    today = now.date()
+    today = pool.today()  # the members' calendar: the join day and the observation period
     try:
         with transaction.atomic():
             if person is None:

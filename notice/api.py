@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from mutualaid import throttling
 from notice import services
 from notice.board import anonymized, board_queryset, public_claims
-from notice.models import Objection
+from notice.models import MAX_REASON, MIN_REASON, Objection
 
 
 class NoticeCaseSerializer(serializers.Serializer):
@@ -45,7 +45,7 @@ class NoticeList(ListAPIView):
 
 class ObjectionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    reason = serializers.CharField(min_length=20)
+    reason = serializers.CharField(min_length=MIN_REASON, max_length=MAX_REASON)
     at = serializers.DateTimeField(read_only=True)
 
 

@@ -1,9 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from notice.models import MIN_REASON, Panel
-
-MAX_REASON = 2000
+from notice.models import MAX_REASON, MIN_REASON, Panel
 
 
 class ObjectionForm(forms.Form):

@@ -10,6 +10,8 @@ models.CharField.register_lookup(Length)
 models.TextField.register_lookup(Length)
 
 MIN_REASON = 20
+# Reasons are published and copied into the evidence log: a page of text, not a book.
+MAX_REASON = 2000
 
 
 class Objection(models.Model):

@@ -15,7 +15,16 @@ from claims.notifications import notify
 from members.ages import born_by
 from members.models import Membership, Person
 from notice import claim_transitions, evidence
-from notice.models import MIN_REASON, Appeal, Juror, JuryVolunteer, Objection, Panel, Vote
+from notice.models import (
+    MAX_REASON,
+    MIN_REASON,
+    Appeal,
+    Juror,
+    JuryVolunteer,
+    Objection,
+    Panel,
+    Vote,
+)
 
 PANEL_SIZE = 9
 MIN_VOTES = 5
@@ -29,16 +38,21 @@ def is_active_member(user):
     return Membership.objects.filter(person__account=user, status=Membership.Status.ACTIVE).exists()
 
 
-def file_objection(claim, user, reason):
+def file_objection(claim, user, reason, now=None):
+    now = now or timezone.now()
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ValidationError(
             _("The reason must be at least %(n)d characters.") % {"n": MIN_REASON}
         )
+    if len(reason) > MAX_REASON:
+        raise ValidationError(_("The reason may be at most %(n)d characters.") % {"n": MAX_REASON})
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
         if claim.status != Claim.Status.PUBLIC_NOTICE:
             raise ValidationError(_("This claim is not on public notice."))
+        if claim.notice_ends_at is not None and now >= claim.notice_ends_at:
+            raise ValidationError(_("The notice period of this claim has ended."))
         if claim.claimant_id == user.pk:
             raise ValidationError(_("You cannot object to a claim of your own account."))
         if not is_active_member(user):

@@ -107,7 +107,11 @@ class Pool(models.Model):
 
     def today(self) -> dt.date:
         """Today's date where the pool's members live."""
-        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+        return self.date_of(timezone.now())
+
+    def date_of(self, moment) -> dt.date:
+        """The date of a moment where the pool's members live (a join, a lapse)."""
+        return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(self.time_zone))
 
     def payout_for_age(self, age_years: int) -> int | None:
         """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""

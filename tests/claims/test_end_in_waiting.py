@@ -48,7 +48,7 @@ def test_confirmed_date_ends_the_membership_and_refunds_its_shares(
     alice = member_with_charges
     account = alice.person.account
     claim = investigating(draft(alice, days_ago=5), people)
-    first_diagnosed = alice.joined_at.date() + dt.timedelta(days=30)
+    first_diagnosed = alice.joined_on + dt.timedelta(days=30)
 
     claim = workflow.perform(
         claim,
@@ -103,7 +103,7 @@ def test_date_outside_the_observation_period_or_an_accident_is_refused(
             "end_in_waiting",
             user=people["adj"],
             note="note",
-            first_diagnosed_on=alice.joined_at.date(),
+            first_diagnosed_on=alice.joined_on,
         )
     accident = investigating(draft(MembershipFactory(), cause="accident"), people)
     with pytest.raises(ValidationError, match="Accidents"):
@@ -112,7 +112,7 @@ def test_date_outside_the_observation_period_or_an_accident_is_refused(
             "end_in_waiting",
             user=people["inv"],
             note="note",
-            first_diagnosed_on=accident.membership.joined_at.date(),
+            first_diagnosed_on=accident.membership.joined_on,
         )
     alice.refresh_from_db()
     claim.refresh_from_db()
@@ -131,7 +131,7 @@ def test_admin_button_asks_for_the_date(member_with_charges, people, client):  #
         {
             "action": "end_in_waiting",
             "note": "Records from the first month.",
-            "first_diagnosed_on": str(alice.joined_at.date() + dt.timedelta(days=1)),
+            "first_diagnosed_on": str(alice.joined_on + dt.timedelta(days=1)),
         },
     )
     alice.refresh_from_db()

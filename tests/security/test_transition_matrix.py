@@ -162,7 +162,7 @@ def post(entry: str, claim: Claim, name: str, user):
     data = {
         "action": name,
         "note": NOTE,
-        "first_diagnosed_on": claim.membership.joined_at.date().isoformat(),
+        "first_diagnosed_on": claim.membership.joined_on.isoformat(),
     }
     return client.post(f"/admin/claims/claim/{claim.pk}/transition/", data)
 
