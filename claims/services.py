@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
@@ -71,6 +72,7 @@ def file_claim(user, membership: Membership, *, submit: bool, evidence=None, **f
     stray draft waits in the investigators' queue; the member reads the reasons instead."""
     if membership.person.account_id != user.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
+    evidence = read_evidence(evidence) if evidence else None  # its refusal first, by its field
     if submit:
         unsaved = Claim(membership=membership, pool=membership.pool, claimant=user, **fields)
         problems = submission_problems(unsaved)
@@ -149,9 +151,17 @@ def safe_name(name: str) -> str:
     return base[:100] or "file"
 
 
-def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
-    """Store a PDF/JPEG/PNG of at most 10 MB, its type checked by content; else store nothing."""
-    _check_claimant_may_upload(claim, user)
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An uploaded file whose size and type were checked, not stored yet."""
+
+    data: bytes
+    mime: str
+    name: str
+
+
+def read_evidence(uploaded) -> EvidenceFile:
+    """A PDF/JPEG/PNG of at most 10 MB, its type checked by content; else a clear refusal."""
     if uploaded.size > MAX_EVIDENCE_BYTES:
         raise ValidationError(_("A file may be at most 10 MB."), code="too_large")
     data = uploaded.read(MAX_EVIDENCE_BYTES + 1)
@@ -169,6 +179,14 @@ def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
             _("The file's name says one type but its content is %(type)s.") % {"type": mime},
             code="type_mismatch",
         )
+    return EvidenceFile(data, mime, name)
+
+
+def upload_evidence(claim: Claim, user, uploaded) -> Evidence:
+    """Store a checked file privately, within the claim's limits; else store nothing."""
+    _check_claimant_may_upload(claim, user)
+    checked = uploaded if isinstance(uploaded, EvidenceFile) else read_evidence(uploaded)
+    data, mime, name = checked.data, checked.mime, checked.name
     digest = hashlib.sha256(data).hexdigest()
     relative = f"{claim.pk}/{uuid.uuid4().hex}{ALLOWED[mime][0]}"
     target = Path(settings.EVIDENCE_ROOT) / relative

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from django.utils import timezone
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
@@ -113,7 +112,7 @@ def test_member_journey_on_a_phone(
         page.select_option("select[name=membership]", str(mine.pk))
         page.select_option("select[name=condition]", index=1)
         page.select_option("select[name=cause]", "accident")  # covered from the first day
-        page.fill("input[name=diagnosis_date]", timezone.localdate().isoformat())
+        page.fill("input[name=diagnosis_date]", mine.pool.today().isoformat())
         page.fill("input[name=hospital]", "First Hospital of Hangzhou")
         page.fill("input[name=province]", "Zhejiang")
         page.set_input_files("input[name=file]", str(scan))

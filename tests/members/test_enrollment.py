@@ -9,9 +9,10 @@ from ledger.services import balances_match_entries, wallet_for
 from members import ages, services
 from members.identity import make_identity_number
 from members.models import Membership, Person
+from pools.models import Pool
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory, UserFactory
 
-TODAY = timezone.localdate()
+TODAY = Pool().today()  # the pools' calendar (Asia/Shanghai), in which joining is judged
 
 
 def details(born, relationship="self", seq=1):

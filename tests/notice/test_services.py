@@ -102,7 +102,8 @@ def test_closing_twice_changes_nothing():
     plain = ClaimFactory(notice_ends_at=past)
     objected = ClaimFactory(notice_ends_at=past)
     future = ClaimFactory()
-    services.file_objection(objected, MembershipFactory().person.account, REASON)
+    before_the_end = past - datetime.timedelta(hours=1)
+    services.file_objection(objected, MembershipFactory().person.account, REASON, before_the_end)
     assert services.close_ended_notices() == {"approved": 1, "panel": 1}
     assert services.close_ended_notices() == {"approved": 0, "panel": 0}
     statuses = {c.pk: c.status for c in Claim.objects.all()}
