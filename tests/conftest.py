@@ -1,9 +1,11 @@
 """Shared fixtures. Tests run on real PostgreSQL and Redis: no silent SQLite fallback."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,6 +18,11 @@ from django.utils import translation
 from mutualaid.management.commands import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
+# Worker logs and screenshots of a run: kept for a look after it, never in the project's var/.
+ARTIFACTS = Path(tempfile.gettempdir()) / "mutualaid-tests"
+# Every task a test enqueues goes to this run's own queues, removed when the run ends: a
+# developer's worker on the same Redis never runs a test's leftover message.
+RUN_QUEUE = f"test-{os.getpid()}"
 
 
 def pytest_configure(config):
@@ -70,7 +77,7 @@ class WorkerProcess:
         self.env = env
         self.concurrency = concurrency
         self.proc = None
-        self.log_path = ROOT / "var" / f"test-worker-{queue}.log"
+        self.log_path = ARTIFACTS / f"test-worker-{queue}.log"
 
     def start(self):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,16 +144,41 @@ def wait_for(predicate, timeout=30.0, interval=0.2, message="condition"):
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_queue():
+    """Tasks enqueued by any test go to this run's queue; at the end every queue of the run
+    (this one and each worker test's) is deleted from the broker with its bindings."""
+    import redis
+
+    from mutualaid.celery import app
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = RUN_QUEUE
+    app.conf.task_default_queue = RUN_QUEUE
+    yield
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for pattern in (f"{RUN_QUEUE}*", f"_kombu.binding*.{RUN_QUEUE}*"):
+        keys = list(client.scan_iter(match=pattern))
+        if keys:
+            client.delete(*keys)
+    # A killed worker's message waits in kombu's shared `unacked` table to be restored.
+    for tag, value in client.hscan_iter("unacked"):
+        _message, exchange, routing_key = json.loads(value)
+        if str(routing_key or exchange).startswith(RUN_QUEUE):
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+    client.close()
+
+
 @pytest.fixture
 def celery_queue(settings):
     """A queue name of this test only, so parallel runs and stale messages never mix."""
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    queue = f"{RUN_QUEUE}-{time.monotonic_ns()}"
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     from mutualaid.celery import app
 
     app.conf.task_default_queue = queue
     yield queue
-    app.conf.task_default_queue = "celery"
+    app.conf.task_default_queue = RUN_QUEUE
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from apportionment import apportionment
 from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
 from tests.browser import browser_page
-from tests.conftest import ROOT
+from tests.conftest import ARTIFACTS
 from tests.factories import PoolFactory
 
 
@@ -25,6 +25,6 @@ def test_reports_page_renders_its_charts(live_server, transactional_db):
         box = page.locator("svg.chart").first.bounding_box()
         assert box["width"] > 200 and box["height"] > 50
         assert page.locator("svg.chart path").first.get_attribute("d").startswith("M")
-        shot = ROOT / "var" / "reports-screenshot.png"
+        shot = ARTIFACTS / "reports-screenshot.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 5_000
