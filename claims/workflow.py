@@ -14,12 +14,10 @@ finds the state changed and gets a clear "already decided" error.
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,19 +25,11 @@ from claims import evidence_log
 from claims.models import Claim, ClaimEvent
 from claims.notifications import notify_claimant
 from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
+from mutualaid.transitions import Transition
 
 S = Claim.Status
 CLAIMANT, INVESTIGATOR, ADJUDICATOR, SYSTEM = "claimant", INVESTIGATORS, ADJUDICATORS, "system"
 STAFF_ROLES = (INVESTIGATOR, ADJUDICATOR)
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    actor: str
-    label: Promise
-    note_required: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -106,14 +96,12 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     "pay": Transition((S.APPORTIONED,), S.PAID, SYSTEM, gettext_lazy("Payout paid")),
 }
-# Kept for the timeline of events written before the table above was settled.
-_OLD_ACTIONS = {"adjudicate_panel": gettext_lazy("Decided for the panel")}
 
 
 def action_label(name: str) -> str:
     """The words a person reads for an action (pages, admin, API, emails)."""
     rule = TRANSITIONS.get(name)
-    return str(rule.label if rule else _OLD_ACTIONS.get(name, name))
+    return str(rule.label) if rule else name
 
 
 def available_actions(user, claim: Claim) -> list[str]:

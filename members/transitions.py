@@ -7,25 +7,15 @@ members.bulk.bulk_change_status, set-based. Each entry point refuses the other k
 move only memberships in one of the transition's source states.
 """
 
-from dataclasses import dataclass
-
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from members.models import Membership
 from mutualaid.roles import INVESTIGATORS
+from mutualaid.transitions import Transition
 
 S = Membership.Status
 MEMBER, INVESTIGATOR, SYSTEM = "member", INVESTIGATORS, "system"
 OPEN = (S.WAITING, S.ACTIVE, S.SUSPENDED)
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    actor: str
-    label: Promise
 
 
 TRANSITIONS: dict[str, Transition] = {

@@ -106,37 +106,47 @@ def join(request):
     return render(request, "members/join.html", {"form": form, "rules": rules})
 
 
+def _own_membership(request, pk) -> Membership:
+    """One of the signed-in member's memberships (another member's is 404)."""
+    return get_object_or_404(
+        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
+    )
+
+
+def _confirmed(request, act, success: str):
+    """The POST of a confirmation page: the service's refusal or its success as a message."""
+    try:
+        act()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect("dashboard")
+
+
 @login_required
 def withdraw(request, pk):
     """A confirmation page, then the withdrawal (POST)."""
-    membership = get_object_or_404(
-        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
-    )
+    membership = _own_membership(request, pk)
     if request.method == "POST":
-        try:
-            services.withdraw_membership(membership, request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The membership was withdrawn."))
-        return redirect("dashboard")
+        return _confirmed(
+            request,
+            lambda: services.withdraw_membership(membership, request.user),
+            _("The membership was withdrawn."),
+        )
     return render(request, "members/withdraw.html", {"membership": membership})
 
 
 @login_required
 def reinstate(request, pk):
     """A confirmation page with what it costs, then the reinstatement (POST)."""
-    membership = get_object_or_404(
-        Membership.objects.select_related("person", "pool"), pk=pk, person__account=request.user
-    )
+    membership = _own_membership(request, pk)
     if request.method == "POST":
-        try:
-            services.reinstate_membership(membership, request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The membership is reinstated."))
-        return redirect("dashboard")
+        return _confirmed(
+            request,
+            lambda: services.reinstate_membership(membership, request.user),
+            _("The membership is reinstated."),
+        )
     if membership.status != Membership.Status.LAPSED:
         return redirect("dashboard")  # nothing to reinstate (the dashboard shows its status)
     context = {

@@ -17,6 +17,7 @@ from members.models import Membership
 from mutualaid.celery import app
 from notice.models import Juror
 from tests.browser import browser_page
+from tests.claims.test_browser_review import take_action
 from tests.conftest import wait_for
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -29,17 +30,6 @@ def signed_in(page, base, username):
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
     )
-
-
-def take_action(page, base, claim, action, note=""):
-    page.goto(f"{base}/admin/claims/claim/{claim.pk}/change/")
-    form = page.locator("#claim-actions form").filter(
-        has=page.locator(f'input[name=action][value="{action}"]')
-    )
-    if note:
-        form.locator("textarea[name=note]").fill(note)
-    form.locator("input[type=submit]").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.browser
