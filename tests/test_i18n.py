@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from apportionment import apportionment
+from apportionment import publishing
 from claims.models import Claim
 from notice import services
 from tests.apportionment.conftest import approved_claim, run_all_chunks
@@ -46,7 +46,7 @@ def our_english() -> list[str]:
 def test_chinese_pages_show_no_english_of_ours(client):
     membership = MembershipFactory()
     approved_claim(membership.pool, 1_000, membership=None)
-    batch = run_all_chunks(apportionment.start_batch(membership.pool))
+    batch = run_all_chunks(publishing.start_batch(membership.pool))
     on_notice = ClaimFactory()
     services.volunteer_for_panels(membership.person.account, rules_accepted=True)
     panel = services.draw_panel(ClaimFactory(status=Claim.Status.PANEL_REVIEW), seed=1)

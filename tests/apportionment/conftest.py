@@ -3,7 +3,7 @@ import datetime as dt
 from django.db import connection
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import engine
 from apportionment.models import Batch, Chunk
 from claims.models import Claim
 from reports import services as report_services
@@ -70,7 +70,7 @@ def run_all_chunks(batch):
     pending = Chunk.objects.filter(batch=batch, status="pending").values_list("pk", flat=True)
     for _round in range(3):
         for chunk_id in list(pending):
-            apportionment.run_chunk(chunk_id)
+            engine.run_chunk(chunk_id)
     batch.refresh_from_db()
     if batch.status == Batch.Status.PUBLISHED and not batch.merkle_root:
         report_services.store_root(batch.pk)  # the task after commit

@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apportionment import apportionment
+from apportionment import collection
 from apportionment.models import Batch, Charge
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
 from members.models import Membership, Person
@@ -62,7 +62,7 @@ def family(pool, size, account=None):
 
 
 def collect(batch):
-    apportionment.start_collection(batch)
+    collection.start_collection(batch)
     return run_all_chunks(batch)
 
 
@@ -107,7 +107,7 @@ def test_the_retry_is_first_fit_too_oldest_batch_first(pool):
     newer = published_batch(pool, {holder: 300, child: 50}, Batch.Status.PAID_OUT, True)
     top_up(account, 550)
     with transaction.atomic():
-        paid = apportionment.collect_for_accounts(None, account.pk, account.pk)
+        paid = collection.collect_for_accounts(None, account.pk, account.pk)
     assert paid == 3 and type(paid) is int  # not a Decimal
     unpaid = Charge.objects.filter(outstanding=True).values_list("batch_id", "membership_id")
     assert set(unpaid) == {(newer.pk, holder.pk)}
@@ -198,7 +198,7 @@ def test_property_first_fit_equals_a_plain_python_reference(accounts, batches, r
                         (key, m.person.account_id, batch.pk, is_holder, m.joined_at, m.pk, amount)
                     )
             lo, hi = min(wallets), max(wallets)
-            apportionment.collect_for_accounts(None if retry else made[0], lo, hi)
+            collection.collect_for_accounts(None if retry else made[0], lo, hi)
 
             expected_paid, expected_left = reference_first_fit(wallets, charges)
             rows = Charge.objects.filter(batch__in=made)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from apportionment import apportionment, tasks
+from apportionment import arrears, tasks
 from apportionment.models import Charge
 from members.models import Membership
 from tests.apportionment.test_collection import top_up
@@ -28,7 +28,7 @@ def suspended(db):
 
 
 def status_after(alice, today):
-    apportionment.daily_retry_and_lapse(today)
+    arrears.daily_retry_and_lapse(today)
     alice.refresh_from_db()
     return alice.status
 

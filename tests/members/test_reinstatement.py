@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import figures
 from apportionment.models import Batch, Charge
 from ledger.models import Account
 from ledger.services import wallet_for
@@ -51,7 +51,7 @@ def test_reinstatement_on_day_30_pays_exactly_the_written_off_charges(lapsing, p
     assert charge.payment_status == "paid" and charge.written_off_at is None
     batch.refresh_from_db()
     assert batch.shortfall_cents == 0
-    assert apportionment.carried_forward_due(pool) == 0  # nothing left for line D
+    assert figures.carried_forward_due(pool) == 0  # nothing left for line D
     call_command("verify_books")
 
 

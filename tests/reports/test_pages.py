@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from apportionment import apportionment
+from apportionment import publishing
 from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
 
 
@@ -9,9 +9,9 @@ from tests.apportionment.conftest import approved_claim, bulk_members, run_all_c
 def published(pool):
     bulk_members(pool, 8)
     claim = approved_claim(pool, 5_000)
-    first = run_all_chunks(apportionment.start_batch(pool))
+    first = run_all_chunks(publishing.start_batch(pool))
     approved_claim(pool, 7_000)
-    second = run_all_chunks(apportionment.start_batch(pool))
+    second = run_all_chunks(publishing.start_batch(pool))
     return claim, first, second
 
 

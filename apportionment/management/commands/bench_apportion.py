@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import collection, publishing
 from apportionment.models import Batch, Charge
 from claims.models import Claim
 from ledger.models import Account
@@ -142,7 +142,7 @@ class Command(BaseCommand):
             balance_cents=100_000
         )
         started = time.perf_counter()
-        batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+        batch = publishing.start_batch(pool, chunk_size=chunk_size)
         figured = time.perf_counter() - started
         batch = self.wait(batch, Batch.Status.PUBLISHING)
         published = time.perf_counter() - started
@@ -153,7 +153,7 @@ class Command(BaseCommand):
             rooted = self.timed(lambda: self.wait_for_root(batch))
             self.stdout.write(f"    Merkle root stored {rooted:.2f} s after publication (not in b)")
             collect_started = time.perf_counter()
-            apportionment.start_collection(batch)
+            collection.start_collection(batch)
             batch = self.wait(batch, Batch.Status.COLLECTING)
         collected = time.perf_counter() - collect_started
         total = published + collected
