@@ -7,12 +7,12 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
+from claims.anonymized import anonymized_case
 from claims.models import Claim
 from mutualaid import pagecache
 from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
-from pools.names import province_name
 from reports import charts, merkle
 
 LEAF_CHUNK = 20_000
@@ -126,28 +126,9 @@ def proofs_for(batch: Batch, user) -> dict:
     }
 
 
-def age_band(age: int) -> str:
-    low = age // 10 * 10
-    return f"{low}–{low + 9}"
-
-
-def anonymized_case(claim: Claim) -> dict:
-    """What the public may see of a case: never a name, an identity number or a file."""
-    person = claim.membership.person
-    return {
-        "id": claim.pk,
-        "age_band": age_band(person.age_on(claim.diagnosis_date)),
-        "sex": person.get_sex_display(),
-        "province": province_name(claim.province),
-        "condition": claim.condition.display_name,
-        "payout_cents": claim.payout_cents,
-        "summary": claim.investigation_report,
-    }
-
-
 def batch_cases(batch: Batch) -> list[dict]:
     claims = Claim.objects.filter(batch_claim__batch=batch).select_related(
-        "membership__person", "condition"
+        "membership__person", "condition", "pool"
     )
     return [anonymized_case(claim) for claim in claims]
 

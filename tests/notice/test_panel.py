@@ -56,7 +56,8 @@ def test_the_stratified_draw_reproduces_from_the_stored_seed():
     strata = services.juror_strata(claim, panel.drawn_at.date())
     assert seats(panel) == services.draw(strata, panel.seed)
     assert services.draw(strata, panel.seed) == services.draw(strata, panel.seed)
-    assert services.draw(strata, panel.seed + 1) != services.draw(strata, panel.seed)
+    # Another seed draws other jurors (one other seed may, rarely, draw the same nine).
+    assert any(services.draw(strata, panel.seed + k) != seats(panel) for k in range(1, 6))
     record = EvidenceRecord.objects.filter(kind="panel_draw").last()
     assert record.payload["seed"] == panel.seed
     assert record.payload["jurors"] == seats(panel)
