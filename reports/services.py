@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from claims.anonymized import anonymized_case
@@ -43,21 +42,6 @@ def compute_root(batch_id: int) -> tuple[str, int]:
     """(root hash as hex, the sum it carries); ("", 0) for a batch without charges."""
     root = merkle.streaming_root(charge_leaves(batch_id))
     return (root[0].hex(), root[1]) if root else ("", 0)
-
-
-def on_batch_published(sender=None, batch=None, **kwargs):
-    """The root of a published batch's charges is computed by a task once publication commits:
-    seconds of hashing at a million charges, kept out of the transaction that holds the batch.
-    A lost task is enqueued again by apportionment's sweeper, which sends the signal again."""
-    from reports.tasks import store_root_task
-
-    def enqueue():
-        try:
-            store_root_task.delay(batch.pk)
-        except OperationalError:
-            log.warning("broker unreachable: the root of batch %s waits for the sweeper", batch.pk)
-
-    transaction.on_commit(enqueue)
 
 
 def store_root(batch_id: int) -> str:

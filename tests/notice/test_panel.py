@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from claims import tasks
+from claims import notifications
 from claims.models import Claim, ClaimEvent, EvidenceRecord, Notification
 from notice import services
 from notice.models import JuryVolunteer, Panel
@@ -89,9 +89,9 @@ def test_jurors_are_invited_in_app_and_by_email_after_commit(
     # Run the email task in this process as it is handed over (the real worker and broker path
     # is tested in tests/claims/test_notifications.py and tests/faults/test_redis_down.py).
     monkeypatch.setattr(
-        tasks.email_notification,
+        notifications.email_notification,
         "apply_async",
-        lambda args, **options: tasks.email_notification(*args),
+        lambda args, **options: notifications.email_notification(*args),
     )
     claim = panel_claim()
     jurors = [
