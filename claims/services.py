@@ -249,10 +249,10 @@ def can_see_claim(user, claim: Claim) -> bool:
     return has_role(user, INVESTIGATORS) or has_role(user, ADJUDICATORS)
 
 
-def _check_submission(claim: Claim, **details):
+def _check_submission(claim: Claim):
     problems = submission_problems(claim)
     if problems:
         raise ValidationError(problems, code="checks")
 
 
-workflow.register("submit", guard=_check_submission)
+workflow.register("submit", check=_check_submission)

@@ -245,6 +245,8 @@ def _move(claim: Claim, name: str, rule: Transition, user, note: str, details: d
     if rule.note_required and not note:
         raise ValidationError(_("Please write a note: it is required here."), code="note")
     _check_guard(claim, name, details)
+    if name in CHECKS:
+        CHECKS[name](claim)
     source = claim.status
     now = timezone.now()
     APPLY.get(name, lambda *args, **kwargs: None)(claim, user, note, now, **details)
@@ -267,9 +269,11 @@ def _move(claim: Claim, name: str, rule: Transition, user, note: str, details: d
 # --- guards: conditions beyond the state and the actor ------------------------------------------
 
 
-# Registered by the modules that own them (`register`): the claim's submit checks
-# (claims.services), the appeal window and the undecided panel (notice.services).
+# Registered by the modules that own them (`register`): the appeal window and the undecided
+# panel (notice.services) decide whether an action is offered at all; a check (the claim's
+# submit checks in claims.services) refuses the move itself, with its reasons.
 GUARDS: dict[str, Callable] = {}
+CHECKS: dict[str, Callable] = {}
 
 
 # --- what each transition writes besides the status ---------------------------------------------
@@ -347,12 +351,18 @@ APPLY: dict[str, Callable] = {
 AFTER: dict[str, Callable] = {}
 
 
-def register(action: str, *, guard: Callable | None = None, after: Callable | None = None):
+def register(
+    action: str,
+    *,
+    guard: Callable | None = None,
+    check: Callable | None = None,
+    after: Callable | None = None,
+):
     """Let the module that owns a rule hook it to a transition (called when Django starts), so
-    the workflow imports none of them: `guard(claim, **details)` raises ValidationError to
-    refuse; `after(claim, user, note, now, **details)` does the rest of the move's work."""
+    the workflow imports none of them: `guard(claim, **details)` and `check(claim)` raise
+    ValidationError to refuse (a guard also hides the action); `after(claim, user, note, now,
+    **details)` does the rest of the move's work."""
     assert action in TRANSITIONS, action
-    if guard is not None:
-        GUARDS[action] = guard
-    if after is not None:
-        AFTER[action] = after
+    for table, hook in ((GUARDS, guard), (CHECKS, check), (AFTER, after)):
+        if hook is not None:
+            table[action] = hook

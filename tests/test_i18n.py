@@ -9,10 +9,10 @@ from django.utils import translation
 from apportionment import publishing
 from claims.models import Claim
 from notice import services
-from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.apportionment.helpers import approved_claim, run_all_chunks
 from tests.conftest import ROOT
-from tests.factories import MembershipFactory
-from tests.notice.factories import ClaimFactory
+from tests.factories import ClaimFactory, MembershipFactory
+from tests.pages import our_english
 
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
@@ -29,17 +29,6 @@ def test_every_message_is_translated_and_none_is_fuzzy():
         and not re.search(r'^msgstr(\[0\])? ""\n"', b, re.M)
     ]
     assert not empty, "untranslated:\n" + "\n\n".join(empty)
-
-
-def our_english() -> list[str]:
-    """Our messages of three words or more, as they would leak onto a Chinese page."""
-    english = []
-    for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
-        match = re.search(r'^msgid "(.+)"$', block, re.M)
-        if match and len(match.group(1).split()) >= 3 and "%(" not in match.group(1):
-            english.append(match.group(1).replace('\\"', '"'))
-    assert len(english) > 50
-    return english
 
 
 @pytest.mark.django_db

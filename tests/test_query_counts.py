@@ -10,8 +10,8 @@ from apportionment import publishing
 from claims import workflow
 from claims.services import create_draft
 from members.models import Person
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.claims.test_workflow import draft, people, to_investigated  # noqa: F401 (fixture)
+from tests.apportionment.helpers import approved_claim, run_all_chunks
+from tests.claims.helpers import draft, to_investigated
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
 
 

@@ -7,29 +7,20 @@ import pytest
 from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Charge, Chunk
 from claims.models import Claim
-from ledger.models import Account
 from ledger.services import (
     balances_match_entries,
-    post,
-    system_account,
     unbalanced_transactions,
     wallet_for,
 )
 from members.models import Membership, Person
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import (
+    approved_claim,
+    bulk_members,
+    collect,
+    run_all_chunks,
+    top_up,
+)
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
-
-
-def top_up(user, cents):
-    post(
-        "top-up",
-        [(system_account(Account.Kind.PAYMENT_PROVIDER), -cents), (wallet_for(user), cents)],
-    )
-
-
-def collect(batch):
-    collection.start_collection(batch)
-    return run_all_chunks(batch)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from apportionment import publishing
 from apportionment.models import Batch
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.factories import MembershipFactory, UserFactory
 
 

@@ -5,65 +5,15 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apportionment import collection
 from apportionment.models import Batch, Charge
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
-from members.models import Membership, Person
-from tests.apportionment.conftest import run_all_chunks
-from tests.apportionment.test_collection import top_up
-from tests.factories import MembershipFactory, PersonFactory, PoolFactory, UserFactory
-
-
-def published_batch(pool, amounts: dict, status=Batch.Status.PUBLISHED, outstanding=False):
-    """A batch whose charges are the given {membership: amount_cents} (as publication writes
-    them: the charge's account is the membership's account holder)."""
-    total = sum(amounts.values())
-    batch = Batch.objects.create(
-        pool=pool,
-        status=status,
-        cutoff_at=timezone.now() - dt.timedelta(days=7),
-        cap_year=timezone.now().year,
-        payouts_cents=total,
-        amount_cents=total,
-        participants=len(amounts),
-        published_at=timezone.now(),
-    )
-    for membership, amount in amounts.items():
-        Charge.objects.create(
-            batch=batch,
-            membership=membership,
-            account_id=membership.person.account_id,
-            amount_cents=amount,
-            outstanding=outstanding,
-        )
-    return batch
-
-
-def family(pool, size, account=None):
-    """The holder's membership then `size - 1` family memberships, joined in that order."""
-    account = account or UserFactory()
-    joined = timezone.now() - dt.timedelta(days=365)
-    members = [
-        MembershipFactory(pool=pool, person=PersonFactory(account=account), joined_at=joined)
-    ]
-    for n in range(1, size):
-        members.append(
-            MembershipFactory(
-                pool=pool,
-                person=PersonFactory(account=account, relationship=Person.Relationship.CHILD),
-                joined_at=joined + dt.timedelta(days=n),
-            )
-        )
-    return account, members
-
-
-def collect(batch):
-    collection.start_collection(batch)
-    return run_all_chunks(batch)
+from members.models import Membership
+from tests.apportionment.helpers import collect, family, published_batch, top_up
+from tests.factories import PoolFactory, UserFactory
 
 
 @pytest.fixture

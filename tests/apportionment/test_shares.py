@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from apportionment import figures, odd_cent, publishing
 from apportionment.models import Batch, Charge, OddCentCandidate
 from claims.models import Claim
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.factories import PoolFactory
 
 

@@ -12,16 +12,10 @@ from apportionment.models import Batch, Charge
 from ledger.models import Account
 from ledger.services import system_account
 from members.models import Membership
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.apportionment.test_collection import top_up
-from tests.apportionment.test_first_fit import collect
+from tests.apportionment.helpers import approved_claim, balance, collect, run_all_chunks, top_up
 from tests.factories import MembershipFactory, PoolFactory
 
 TODAY = timezone.localdate()
-
-
-def balance(kind, pool=None):
-    return system_account(kind, pool).balance_cents
 
 
 def books_balance():

@@ -3,30 +3,12 @@
 import threading
 
 from django.db import connection
-from django.db.models import Sum
 
 from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Charge, Chunk
-from tests.apportionment.conftest import approved_claim, bulk_members
+from tests.apportionment.helpers import approved_claim, assert_exact, bulk_members, published
 from tests.conftest import wait_for
 from tests.factories import PoolFactory
-
-
-def assert_exact(batch, participants):
-    batch.refresh_from_db()
-    assert batch.status == Batch.Status.PUBLISHED, batch.message
-    charges = Charge.objects.filter(batch=batch)
-    assert charges.count() == participants == batch.participants
-    assert charges.values("membership_id").distinct().count() == participants, (
-        "a membership was charged twice"
-    )
-    total = charges.aggregate(s=Sum("amount_cents"))["s"]
-    assert total + batch.subsidy_cents == batch.amount_cents
-
-
-def published(batch):
-    batch.refresh_from_db()
-    return batch.status != Batch.Status.PUBLISHING
 
 
 def test_batch_over_several_chunks_completes_in_a_worker(celery_worker_process):

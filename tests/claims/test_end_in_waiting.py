@@ -14,9 +14,8 @@ from claims.models import Claim
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
 from members.models import Membership
 from members.services import check_can_join
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.apportionment.test_collection import collect, top_up
-from tests.claims.test_workflow import draft, people  # noqa: F401 (fixture)
+from tests.apportionment.helpers import approved_claim, collect, run_all_chunks, top_up
+from tests.claims.helpers import draft
 from tests.factories import MembershipFactory, PoolFactory
 
 

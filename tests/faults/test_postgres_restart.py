@@ -10,8 +10,7 @@ from django.db import connection
 
 from apportionment import engine, publishing
 from apportionment.models import Chunk
-from tests.apportionment.conftest import approved_claim, bulk_members
-from tests.apportionment.test_worker import assert_exact, published
+from tests.apportionment.helpers import approved_claim, assert_exact, bulk_members, published
 from tests.conftest import wait_for
 from tests.factories import PoolFactory
 

@@ -16,8 +16,7 @@ from ledger.services import wallet_for
 from members import services
 from members.models import Membership
 from tests.apportionment import test_shortfall
-from tests.apportionment.test_collection import top_up
-from tests.apportionment.test_shortfall import balance
+from tests.apportionment.helpers import balance, top_up
 from tests.factories import UserFactory
 
 lapsing = test_shortfall.lapsing  # the fixture: Alice lapsed, Bob in his window

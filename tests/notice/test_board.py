@@ -2,8 +2,7 @@ import pytest
 from django.urls import reverse
 
 from claims.anonymized import age_band
-
-from .factories import ClaimFactory
+from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +55,7 @@ JSON = "application/json"
 
 
 def test_objection_api_one_per_member_and_claimant_refused(client):
-    from .factories import MembershipFactory
+    from tests.factories import MembershipFactory
 
     claim = ClaimFactory()
     member = MembershipFactory().person.account

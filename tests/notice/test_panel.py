@@ -10,9 +10,9 @@ from claims import notifications
 from claims.models import Claim, ClaimEvent, EvidenceRecord, Notification
 from notice import services
 from notice.models import JuryVolunteer, Panel
-from tests.claims.test_workflow import staff
+from tests.claims.helpers import staff
+from tests.factories import ClaimFactory, MembershipFactory, PersonFactory
 
-from .factories import ClaimFactory, MembershipFactory, PersonFactory
 from .test_services import volunteer
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.utils import timezone
 from apportionment import engine, publishing
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from reports import merkle, services
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import PoolFactory
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from apportionment import publishing
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 
 
 @pytest.fixture

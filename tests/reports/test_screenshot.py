@@ -3,7 +3,7 @@
 import pytest
 
 from apportionment import publishing
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.browser import browser_page
 from tests.conftest import ARTIFACTS
 from tests.factories import PoolFactory

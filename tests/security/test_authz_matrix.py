@@ -17,9 +17,9 @@ from claims import services
 from claims.models import Claim
 from notice import services as notice_services
 from notice.models import JuryVolunteer
-from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.apportionment.helpers import approved_claim, run_all_chunks
+from tests.factories import ClaimFactory as NoticeClaimFactory
 from tests.factories import MembershipFactory, UserFactory
-from tests.notice.factories import ClaimFactory as NoticeClaimFactory
 
 ACTORS = ["anonymous", "member_a", "member_b", "juror", "investigator", "adjudicator", "operator"]
 STAFF = {"investigator": "investigators", "adjudicator": "adjudicators", "operator": "operators"}
