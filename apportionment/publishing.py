@@ -32,13 +32,8 @@ class BatchAlreadyRunning(ValidationError):
 
 def _lock_pool(pool: Pool):
     """Serialise batch starts of one pool (the unique constraint backs it up)."""
-    if dialect.is_postgres():
-        locked = sql.fetchone(
-            "SELECT pg_try_advisory_xact_lock(%(ns)s, %(pool)s)",
-            {"ns": ADVISORY_LOCK_NAMESPACE, "pool": pool.pk},
-        )[0]
-        if not locked:
-            raise BatchAlreadyRunning(_("Another batch of this pool is starting right now."))
+    if not dialect.advisory_xact_lock(ADVISORY_LOCK_NAMESPACE, pool.pk, wait=False):
+        raise BatchAlreadyRunning(_("Another batch of this pool is starting right now."))
 
 
 def start_batch(

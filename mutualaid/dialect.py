@@ -32,6 +32,18 @@ def sort_in_memory(cursor, work_mem: str):
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
 
 
+def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:
+    """Take a transaction-level advisory lock on PostgreSQL (False if `wait` is off and it is
+    held). SQLite has one writer at a time, so there the lock is always had."""
+    if not is_postgres():
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}({', '.join(['%s'] * len(keys))})", list(keys))
+        got = cursor.fetchone()[0]
+    return wait or bool(got)
+
+
 def _sqlite_sha256(value):
     if value is None:
         return None

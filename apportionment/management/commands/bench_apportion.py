@@ -23,6 +23,7 @@ from apportionment.models import Batch, Charge
 from claims.models import Claim
 from ledger.models import Account
 from members.models import Membership
+from mutualaid import dialect
 from mutualaid.benchdata import ensure_bench_members
 from mutualaid.pairkeys import pair_key
 from pools.models import Condition
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--skip-orm", action="store_true", help="skip the slow peer (c)")
 
     def handle(self, members, chunk_size, workers, skip_orm, **options):
-        if connection.vendor != "postgresql":
+        if not dialect.is_postgres():
             raise CommandError("bench_apportion needs PostgreSQL (set DATABASE_URL).")
         if not settings.CELERY_BROKER_URL.startswith("redis"):
             raise CommandError("bench_apportion needs Redis (set REDIS_URL).")
