@@ -16,15 +16,18 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from claims.models import Claim, Notification
+from members.languages import in_language_of
 
 logger = logging.getLogger(__name__)
 # A notification handed to the broker this long ago and still not sent is handed over again.
 REQUEUE_AFTER = dt.timedelta(minutes=10)
 
 
-def notify(recipient_id: int, text: str, claim: Claim | None = None) -> Notification:
+def notify(recipient_id: int, message, claim: Claim | None = None) -> Notification:
     """An in-app notification (on the dashboard) and, once the transaction commits, an email
-    with the same text through a Celery task."""
+    with the same text through a Celery task; written in the recipient's language (`message`
+    is a lazy translation or a function that composes one)."""
+    text = in_language_of(recipient_id, message)
     notification = Notification.objects.create(recipient_id=recipient_id, claim=claim, text=text)
 
     transaction.on_commit(lambda: enqueue_email(notification.pk))
@@ -91,8 +94,10 @@ def resend_unsent_emails(limit: int = 1000) -> int:
 
 
 def notify_claimant(claim: Claim, action: str):
-    text = _("Claim #%(id)s is now %(status)s.") % {
-        "id": claim.pk,
-        "status": claim.get_status_display(),
-    }
-    return notify(claim.claimant_id, text, claim=claim)
+    def message():
+        return _("Claim #%(id)s is now %(status)s.") % {
+            "id": claim.pk,
+            "status": claim.get_status_display(),
+        }
+
+    return notify(claim.claimant_id, message, claim=claim)

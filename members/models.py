@@ -172,3 +172,16 @@ class MembershipStatusChange(models.Model):
 
 
 from members.payments import SandboxPayment  # noqa: E402, F401  (a model of this app)
+
+
+class AccountSettings(models.Model):
+    """What an account chose for itself: the language we write to it in (notifications and
+    emails), remembered from the language its member last used on the site."""
+
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+
+    def __str__(self):
+        return f"{self.account_id}: {self.language}"

@@ -153,12 +153,16 @@ def draw_panel(claim, seed=None, now=None):
                 "jurors": chosen,
             },
         )
-        text = _(
-            "You were drawn for the panel on case #%(id)s. Please read the case and vote by "
-            "%(deadline)s."
-        ) % {"id": claim.pk, "deadline": f"{timezone.localtime(panel.deadline):%Y-%m-%d %H:%M %Z}"}
+        deadline = f"{timezone.localtime(panel.deadline):%Y-%m-%d %H:%M %Z}"
+
+        def message():
+            return _(
+                "You were drawn for the panel on case #%(id)s. Please read the case and vote by "
+                "%(deadline)s."
+            ) % {"id": claim.pk, "deadline": deadline}
+
         for user_id in chosen:
-            notify(user_id, text)
+            notify(user_id, message)
     return panel
 
 
