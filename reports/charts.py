@@ -55,3 +55,34 @@ def line(points: list[tuple[str, int]]) -> dict:
         ],
         "top": top,
     }
+
+
+def signed_bars(points: list[tuple[str, int]], fmt=str) -> dict:
+    """points: (label, value), values of either sign: bars up from a zero line for positive
+    values, down for negative ones (the forecast's error)."""
+    reach = max((abs(value) for _, value in points), default=0) or 1
+    half = (HEIGHT - 2 * PAD) / 2
+    zero = PAD + half
+    slot = (WIDTH - 2 * PAD) / max(len(points), 1)
+    shapes = []
+    for i, (label, value) in enumerate(points):
+        height = half * abs(value) / reach
+        shapes.append(
+            Bar(
+                x=PAD + i * slot + slot * 0.15,
+                y=zero - height if value >= 0 else zero,
+                width=slot * 0.7,
+                height=height,
+                label=label,
+                value=fmt(value),
+            )
+        )
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "pad": PAD,
+        "zero": zero,
+        "bars": shapes,
+        "top": fmt(reach),
+        "bottom": fmt(-reach),
+    }
