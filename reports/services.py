@@ -188,7 +188,7 @@ def overview(public_batches, year: int) -> list[dict]:
                 "year": year,
                 "forecast": forecasts[pool.pk],
                 "past_forecasts": list(reversed(past)),
-                "error_chart": charts.signed_bars(
+                "error_chart": charts.bars(
                     [(f.batch.cutoff_at.strftime("%Y-%m-%d"), f.error_cents) for f in past], cents
                 ),
             }

@@ -1,11 +1,9 @@
 """Cost forecast (SPEC 11): a hand-computed example, the API, and forecast against actual."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from apportionment import apportionment
 from claims.models import Claim, ClaimEvent
@@ -13,25 +11,18 @@ from members.models import Membership
 from reports import forecast
 from reports.models import ShareForecast
 from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
-from tests.factories import ConditionFactory, MembershipFactory, PoolFactory
+from tests.factories import MembershipFactory, PoolFactory
 
 pytestmark = pytest.mark.django_db
 S = Claim.Status
 
 
 def claim(pool, status, payout=None, membership_status=Membership.Status.ACTIVE):
+    """A claim of a new member of the pool, in this status (an approved one, moved)."""
     membership = MembershipFactory(pool=pool, status=membership_status)
-    return Claim.objects.create(
-        membership=membership,
-        pool=pool,
-        claimant=membership.person.account,
-        condition=ConditionFactory(),
-        diagnosis_date=timezone.now().date() - dt.timedelta(days=20),
-        hospital="Test hospital",
-        province="Zhejiang",
-        status=status,
-        payout_cents=payout,
-    )
+    moved = approved_claim(pool, 1, membership=membership)
+    Claim.objects.filter(pk=moved.pk).update(status=status, payout_cents=payout, approved_at=None)
+    return moved
 
 
 def went(claim, *statuses):
