@@ -30,6 +30,9 @@ class ForecastSerializer(serializers.Serializer):
     low_cents = serializers.IntegerField(help_text="10th percentile of the base share.")
     expected_cents = serializers.IntegerField()
     high_cents = serializers.IntegerField(help_text="90th percentile of the base share.")
+    uses_default_rate = serializers.BooleanField(
+        help_text="A claim in review was weighted by the default rate (no history for its stage)."
+    )
     rates = serializers.DictField(
         child=StageRateSerializer(), help_text="Per review stage: the pool's approval rate."
     )

@@ -83,9 +83,8 @@ class Forecast:
     high_cents: int = 0
     rates: dict = field(default_factory=dict)  # status: StageRate
 
-    @property
-    def uses_default_rate(self) -> bool:
-        return any(rate.is_default for rate in self.rates.values())
+    # Whether a claim in review was weighted by the default rate (its stage has no history).
+    uses_default_rate: bool = False
 
     @property
     def default_rate_percent(self) -> int:
@@ -184,7 +183,9 @@ def forecasts(pools: list[Pool], *, now=None) -> dict[int, Forecast]:
             forecast.approved_cents += claim.payout_cents
             continue
         payout = _payout_estimate(claim, forecast.pool.benefit_bands.all())
-        p = forecast.rates[claim.status].rate
+        rate = forecast.rates[claim.status]
+        p = rate.rate
+        forecast.uses_default_rate |= rate.is_default
         forecast.review_claims += 1
         forecast.review_cents += payout
         mean[claim.pool_id] += p * payout

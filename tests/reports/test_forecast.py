@@ -72,9 +72,10 @@ def test_the_expected_share_equals_the_hand_computed_example(pool):
 def test_a_pool_without_history_uses_the_default_rate():
     pool = PoolFactory(fee_rate_bp=0)
     bulk_members(pool, 3)
+    assert not forecast.forecast_for(pool).uses_default_rate  # no claim in review
     went(claim(pool, S.INVESTIGATED, 1_000), S.INVESTIGATED)
     result = forecast.forecast_for(pool)
-    assert all(rate.is_default for rate in result.rates.values())
+    assert all(rate.is_default for rate in result.rates.values()) and result.uses_default_rate
     assert result.participants == 4 and result.expected_payouts_cents == 500
     assert result.expected_cents == 125
     # One claim of ¥10: the 10th/90th percentiles of 0 or 1,000 with p = 0.5, sd = 500
