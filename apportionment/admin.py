@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apportionment import apportionment
+from apportionment import collection, engine, figures, publishing
 from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk
 from mutualaid.admin_utils import ReadOnlyInline, money_fields, yuan
 from pools.models import Pool
@@ -99,9 +99,7 @@ class BatchAdmin(admin.ModelAdmin):
         pool = get_object_or_404(Pool, pk=pool_id)
         if request.method == "POST":
             try:
-                batch = apportionment.start_batch(
-                    pool, actor=request.user, via=BatchEvent.Via.ADMIN
-                )
+                batch = publishing.start_batch(pool, actor=request.user, via=BatchEvent.Via.ADMIN)
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
                 return redirect("admin:apportionment_batch_changelist")
@@ -117,7 +115,7 @@ class BatchAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "pool": pool,
-            "figures": apportionment.preview(pool),
+            "figures": figures.preview(pool),
             "title": _("Preview of the next batch of %(pool)s") % {"pool": pool},
         }
         return TemplateResponse(request, "admin/apportionment/batch/preview.html", context)
@@ -136,7 +134,7 @@ class BatchAdmin(admin.ModelAdmin):
         if request.method != "POST" or not self.has_change_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(Batch, pk=batch_id)
-        action = {"collect": apportionment.start_collection, "resume": apportionment.resume_batch}
+        action = {"collect": collection.start_collection, "resume": engine.resume_batch}
         done = {
             "collect": _("Batch #%(id)s: collection started."),
             "resume": _("Batch #%(id)s: its unfinished chunks run again."),

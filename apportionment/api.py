@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apportionment.models import Batch, Charge
+from claims.anonymized import AnonymizedCaseSerializer
 from mutualaid.api import router
 from reports import services
 
@@ -52,13 +53,7 @@ class BatchSerializer(serializers.ModelSerializer):
         return [item.claim_id for item in batch.batch_claims.all()]
 
 
-class CaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    age_band = serializers.CharField()
-    sex = serializers.CharField()
-    province = serializers.CharField()
-    condition = serializers.CharField()
-    payout_cents = serializers.IntegerField()
+class CaseSerializer(AnonymizedCaseSerializer):
     summary = serializers.CharField()
 
 

@@ -1,19 +1,7 @@
-import hashlib
-
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
-
-def _sqlite_sha256(value):
-    if value is None:
-        return None
-    return hashlib.sha256(value.encode() if isinstance(value, str) else value).digest()
-
-
-def register_sqlite_functions(sender, connection, **kwargs):
-    """The embedded SQLite default lacks sha256(); the odd-cent rule needs it."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("sha256", 1, _sqlite_sha256, deterministic=True)
+from mutualaid.dialect import register_sqlite_functions
 
 
 class ApportionmentConfig(AppConfig):
@@ -21,6 +9,9 @@ class ApportionmentConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_save
+
+        # The phases register their handlers with the chunk engine.
+        from apportionment import collection, publishing  # noqa: F401
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="apportionment.sqlite")
         post_save.connect(_pool_saved, sender="pools.Pool", dispatch_uid="apportionment.pool")

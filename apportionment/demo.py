@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Chunk
 from claims import demo as claim_demo
 from members.models import Membership, MembershipStatusChange
@@ -48,7 +48,7 @@ def history_cutoffs(pool, now: dt.datetime) -> list[dt.datetime]:
 def run_inline(batch: Batch, phase: str):
     """Run a batch's chunks here, one after another, as the workers would."""
     for chunk_id in batch.chunks.filter(phase=phase).values_list("pk", flat=True):
-        apportionment.run_chunk(chunk_id)
+        engine.run_chunk(chunk_id)
 
 
 def run_batch(pool, cutoff: dt.datetime, last: bool) -> Batch:
@@ -58,13 +58,13 @@ def run_batch(pool, cutoff: dt.datetime, last: bool) -> Batch:
     collection day, so the next batch's participants at its cut-off are the engine's own
     answer; the last batch's stay dated today, so its suspensions are inside their retry window.
     """
-    batch = apportionment.start_batch(pool, cutoff=cutoff)
+    batch = publishing.start_batch(pool, cutoff=cutoff)
     if batch.status == Batch.Status.EMPTY:
         return batch
     run_inline(batch, Chunk.Phase.PUBLISH)
     batch.refresh_from_db()
     started = timezone.now()
-    apportionment.start_collection(batch)
+    collection.start_collection(batch)
     run_inline(batch, Chunk.Phase.COLLECT)
     collected = cutoff + dt.timedelta(days=7)
     Batch.objects.filter(pk=batch.pk).update(

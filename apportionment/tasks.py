@@ -1,10 +1,5 @@
-"""Celery tasks of apportionment. Beat only enqueues; each task re-checks the batch table.
-
-Chunk tasks are idempotent (a conditional claim of the chunk row, then its row lock: a second
-run waits for the first and finds the chunk done; a charge's primary key is its (batch,
-membership), so a duplicate is refused), acknowledged late, and limited in time well below the
-Redis visibility timeout.
-"""
+"""Celery tasks of apportionment's schedule. Beat only enqueues; each task re-checks the batch
+table. The chunk tasks themselves are the engine's (apportionment.engine)."""
 
 import datetime as dt
 
@@ -12,27 +7,9 @@ from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import arrears, collection, publishing
 from apportionment.models import Batch
 from pools.models import Pool
-
-CHUNK_TIME_LIMIT = 600  # seconds; the visibility timeout is 3600
-
-
-@shared_task(
-    name="apportionment.run_chunk",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    time_limit=CHUNK_TIME_LIMIT,
-    soft_time_limit=CHUNK_TIME_LIMIT - 60,
-)
-def run_chunk(chunk_id):
-    return apportionment.run_chunk(chunk_id)
-
-
-@shared_task(name="apportionment.sweep_stale_chunks")
-def sweep_stale_chunks():
-    return apportionment.sweep_stale_chunks(stale_after_seconds=CHUNK_TIME_LIMIT + 60)
 
 
 @shared_task(name="apportionment.publish_pool")
@@ -43,8 +20,8 @@ def publish_pool(pool_id):
     if Batch.objects.filter(pool=pool, cutoff_at=cutoff).exists():
         return "already published for this cut-off"
     try:
-        batch = apportionment.start_batch(pool, cutoff)
-    except apportionment.BatchAlreadyRunning as exc:
+        batch = publishing.start_batch(pool, cutoff)
+    except publishing.BatchAlreadyRunning as exc:
         return str(exc.message)
     return f"batch {batch.pk}: {batch.status}"
 
@@ -61,7 +38,7 @@ def collect_pool(pool_id):
     if batch is None:
         return "no published batch to collect"
     try:
-        apportionment.start_collection(batch)
+        collection.start_collection(batch)
     except ValidationError as exc:
         return " ".join(exc.messages)
     return f"collecting batch {batch.pk}"
@@ -70,4 +47,4 @@ def collect_pool(pool_id):
 @shared_task(name="apportionment.retry_unpaid_charges")
 def retry_unpaid_charges(today=None):
     today = dt.date.fromisoformat(today) if today else timezone.localdate()
-    return apportionment.daily_retry_and_lapse(today)
+    return arrears.daily_retry_and_lapse(today)

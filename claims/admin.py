@@ -61,7 +61,7 @@ class EventInline(ReadOnlyInline):
 
     @admin.display(description=_("what happened"))
     def what(self, event):
-        return event.label
+        return workflow.event_label(event)
 
 
 @admin.register(Claim)

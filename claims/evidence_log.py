@@ -9,8 +9,10 @@ added by migration claims 0003).
 import hashlib
 import json
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
+
+from mutualaid import dialect
 
 GENESIS = "0" * 64
 APPEND_LOCK = 6_000_002
@@ -41,9 +43,7 @@ def append_many(kind: str, payloads: list[dict], file_sha256: str = ""):
     from claims.models import EvidenceRecord
 
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
+        dialect.advisory_xact_lock(APPEND_LOCK)
         last = EvidenceRecord.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, previous = last if last else (0, GENESIS)
         at = timezone.now().isoformat()

@@ -115,14 +115,8 @@ class ClaimEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self):
-        return self.label
-
-    @property
-    def label(self) -> str:
-        """The event in a person's words: the action, then the state it led to."""
-        from claims.workflow import action_label
-
-        return f"{action_label(self.action)} → {Claim.Status(self.to_status).label}"
+        # The state it led to; with the action in a person's words: workflow.event_label.
+        return str(Claim.Status(self.to_status).label)
 
 
 class Evidence(models.Model):

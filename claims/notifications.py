@@ -8,6 +8,8 @@ again once the broker is back, and the email task sends each notification at mos
 import datetime as dt
 import logging
 
+from celery import shared_task
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,10 +31,37 @@ def notify(recipient_id: int, text: str, claim: Claim | None = None) -> Notifica
     return notification
 
 
+@shared_task(
+    name="claims.email_notification",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=10,
+)
+def email_notification(notification_id):
+    """Send once: the row is claimed with a conditional update, so a rerun sends nothing."""
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if not notification.recipient.email:
+        return "no address"
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return "already sent"
+    try:
+        send_mail(
+            subject=notification.text,
+            message=notification.text,
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+    except OSError:
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return "sent"
+
+
 def enqueue_email(notification_id: int) -> bool:
     """Hand one email to the broker; if the broker is down, leave it to the outbox sweep."""
-    from claims.tasks import email_notification
-
     try:
         email_notification.apply_async(
             (notification_id,), retry=True, retry_policy={"max_retries": 1, "interval_start": 0}

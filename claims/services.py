@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims import evidence_log
+from claims import evidence_log, workflow
 from claims.models import Claim, Evidence
 from members.models import Membership
 from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
@@ -83,9 +83,7 @@ def file_claim(user, membership: Membership, *, submit: bool, evidence=None, **f
         if evidence:
             upload_evidence(claim, user, evidence)
     if submit:
-        from claims.workflow import perform
-
-        claim = perform(claim, "submit", user=user)
+        claim = workflow.perform(claim, "submit", user=user)
     return claim
 
 
@@ -249,3 +247,12 @@ def can_see_claim(user, claim: Claim) -> bool:
     if claim.claimant_id == user.pk:
         return True
     return has_role(user, INVESTIGATORS) or has_role(user, ADJUDICATORS)
+
+
+def _check_submission(claim: Claim):
+    problems = submission_problems(claim)
+    if problems:
+        raise ValidationError(problems, code="checks")
+
+
+workflow.register("submit", check=_check_submission)

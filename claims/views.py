@@ -114,7 +114,9 @@ def claim_detail(request, pk):
     actions = workflow.available_actions(request.user, claim)
     context = {
         "claim": claim,
-        "events": claim.events.select_related("actor"),
+        "events": [
+            (event, workflow.event_label(event)) for event in claim.events.select_related("actor")
+        ],
         "evidence": claim.evidence.all(),
         "next_step": next_step(claim),
         "actions": [(name, workflow.TRANSITIONS[name]) for name in actions if name != "appeal"],

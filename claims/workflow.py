@@ -104,6 +104,11 @@ def action_label(name: str) -> str:
     return str(rule.label) if rule else name
 
 
+def event_label(event: ClaimEvent) -> str:
+    """The event in a person's words: the action, then the state it led to."""
+    return f"{action_label(event.action)} → {Claim.Status(event.to_status).label}"
+
+
 def available_actions(user, claim: Claim) -> list[str]:
     """The transitions this user may make on this claim now: pages and the admin show exactly
     these, and perform() accepts nothing else."""
@@ -240,6 +245,8 @@ def _move(claim: Claim, name: str, rule: Transition, user, note: str, details: d
     if rule.note_required and not note:
         raise ValidationError(_("Please write a note: it is required here."), code="note")
     _check_guard(claim, name, details)
+    if name in CHECKS:
+        CHECKS[name](claim)
     source = claim.status
     now = timezone.now()
     APPLY.get(name, lambda *args, **kwargs: None)(claim, user, note, now, **details)
@@ -262,40 +269,17 @@ def _move(claim: Claim, name: str, rule: Transition, user, note: str, details: d
 # --- guards: conditions beyond the state and the actor ------------------------------------------
 
 
-def _appeal_open(claim, now=None, rejected=None, **details):
-    from notice.services import appeal_problem
-
-    problem = appeal_problem(claim, now=now, rejected=rejected)
-    if problem:
-        raise ValidationError(problem, code="appeal")
-
-
-def _panel_needs_adjudicator(claim, **details):
-    from notice.services import panel_awaiting_adjudicator
-
-    if panel_awaiting_adjudicator(claim) is None:
-        raise ValidationError(
-            _("Only a claim whose panel could not decide is decided by an adjudicator."),
-            code="panel",
-        )
-
-
-GUARDS: dict[str, Callable] = {
-    "appeal": _appeal_open,
-    "decide_approve": _panel_needs_adjudicator,
-    "decide_reject": _panel_needs_adjudicator,
-}
+# Registered by the modules that own them (`register`): the appeal window and the undecided
+# panel (notice.services) decide whether an action is offered at all; a check (the claim's
+# submit checks in claims.services) refuses the move itself, with its reasons.
+GUARDS: dict[str, Callable] = {}
+CHECKS: dict[str, Callable] = {}
 
 
 # --- what each transition writes besides the status ---------------------------------------------
 
 
 def _submit(claim, user, note, now, **details):
-    from claims.services import submission_problems
-
-    problems = submission_problems(claim)
-    if problems:
-        raise ValidationError(problems, code="checks")
     claim.submitted_at = now
 
 
@@ -351,21 +335,6 @@ def _approved(claim, user, note, now, **details):
     claim.approved_at = now
 
 
-def _after_appeal(claim, user, note, now, **details):
-    from notice.services import open_appeal_panel
-
-    open_appeal_panel(claim, reason=note, now=details.get("now") or now)
-
-
-def _after_decision(outcome):
-    def record(claim, user, note, now, **details):
-        from notice.services import record_adjudication
-
-        record_adjudication(claim, outcome=outcome, user=user)
-
-    return record
-
-
 APPLY: dict[str, Callable] = {
     "submit": _submit,
     "assign": _assign,
@@ -377,8 +346,23 @@ APPLY: dict[str, Callable] = {
     "panel_approve": _approved,
     "decide_approve": _approved,
 }
-AFTER: dict[str, Callable] = {
-    "appeal": _after_appeal,
-    "decide_approve": _after_decision("approve"),
-    "decide_reject": _after_decision("reject"),
-}
+# After the move, in its transaction (registered by notice.services: the appeal's panel, the
+# record of an adjudicator's decision).
+AFTER: dict[str, Callable] = {}
+
+
+def register(
+    action: str,
+    *,
+    guard: Callable | None = None,
+    check: Callable | None = None,
+    after: Callable | None = None,
+):
+    """Let the module that owns a rule hook it to a transition (called when Django starts), so
+    the workflow imports none of them: `guard(claim, **details)` and `check(claim)` raise
+    ValidationError to refuse (a guard also hides the action); `after(claim, user, note, now,
+    **details)` does the rest of the move's work."""
+    assert action in TRANSITIONS, action
+    for table, hook in ((GUARDS, guard), (CHECKS, check), (AFTER, after)):
+        if hook is not None:
+            table[action] = hook

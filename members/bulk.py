@@ -1,79 +1,88 @@
 """Set-based membership status changes: one UPDATE and one INSERT ... SELECT of history rows.
 
 For work over many memberships at once (collection, lapses, sweeps); the history row of each
-change is written in the same transaction as the change itself.
+change is written in the same transaction as the change itself. Other apps say which
+memberships move with a QuerySet; the SQL stays here.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from members.models import Membership, MembershipStatusChange
 from members.transitions import SYSTEM, TRANSITIONS
-from mutualaid import pagecache
+from mutualaid import dialect, pagecache
+
+S = Membership.Status
+
+
+def _also_set(name: str, now) -> tuple[list[str], list]:
+    """What a transition writes besides the status (the retry window counts from the day of
+    the suspension; a membership's active period from the end of its waiting period)."""
+    also = {
+        "activate": (["active_since = waiting_ends_on"], []),
+        "suspend": (["suspended_since = %s"], [now.date()]),
+        "reactivate": (["suspended_since = NULL"], []),
+    }.get(name, ([], []))
+    if TRANSITIONS[name].target not in Membership.OPEN_STATUSES:
+        return also[0] + ["ended_at = %s"], also[1] + [now]
+    return also
+
+
+def _where(memberships: QuerySet) -> tuple[str, list]:
+    """The queryset's condition as SQL over the membership table itself (no alias), or, when
+    it joins other tables, as an id subquery."""
+    query = memberships.query
+    if len(query.alias_map) <= 1:
+        compiler = query.get_compiler(using=memberships.db)
+        return compiler.compile(query.where)
+    sql, params = memberships.values("pk").query.sql_with_params()
+    return f'"{Membership._meta.db_table}"."id" IN ({sql})', list(params)
 
 
 @transaction.atomic
-def bulk_change_status(
-    where_sql: str,
-    params: dict,
-    name: str,
-    cause: str,
-    extra_set: str = "",
-) -> int:
-    """Make the system's transition `name` (members.transitions) for every membership matching
-    `where_sql` (over alias m) that is in one of its source states.
+def bulk_change_status(memberships: QuerySet, *, transition: str, cause: str) -> int:
+    """Make the system's `transition` (members.transitions) for every membership of the
+    queryset that is in one of its source states; returns how many moved.
 
     With one source state it is one statement on PostgreSQL, an UPDATE … RETURNING feeding the
     history INSERT; otherwise, and on SQLite (the embedded default, which has no data-modifying
-    WITH), the history rows are inserted first from the same predicate (to keep each row's old
+    WITH), the history rows are inserted first from the same condition (to keep each row's old
     status), then the rows updated.
     """
-    rule = TRANSITIONS[name]
+    rule = TRANSITIONS[transition]
     if rule.actor != SYSTEM:
-        raise PermissionDenied(f"{name} is a person's transition (members.services)")
-    to_status = rule.target
-    from_status = rule.sources[0] if len(rule.sources) == 1 else None
+        raise PermissionDenied(f"{transition} is a person's transition (members.services)")
     now = timezone.now()
-    if to_status not in Membership.OPEN_STATUSES:
-        extra_set += ", ended_at = %(now)s"
-    params = {
-        **params,
-        "to_status": to_status,
-        "from_status": from_status,
-        "cause": cause[:200],
-        "now": now,
-    }
-    # The statuses are the table's own constants (never input): written as SQL literals.
-    sources = ", ".join(f"'{status}'" for status in rule.sources)
-    where_sql = f"m.status IN ({sources}) AND ({where_sql})"
+    where, where_params = _where(memberships.filter(status__in=rule.sources))
+    also, also_params = _also_set(transition, now)
     pagecache.bump(pagecache.MEMBERS)  # no per-row signal here; every dashboard may show these
     table = Membership._meta.db_table
     history = MembershipStatusChange._meta.db_table
     update = f"""
-        UPDATE {table} AS m
-        SET status = %(to_status)s, status_changed_at = %(now)s {extra_set}
-        WHERE m.status <> %(to_status)s AND ({where_sql})
+        UPDATE {table} SET {", ".join(["status = %s", "status_changed_at = %s", *also])}
+        WHERE {where}
     """
+    update_params = [rule.target, now, *also_params, *where_params]
+    columns = "(membership_id, from_status, to_status, cause, actor_id, at)"
     with connection.cursor() as cursor:
-        if from_status and connection.vendor == "postgresql":
+        if len(rule.sources) == 1 and dialect.is_postgres():
             cursor.execute(
                 f"""
-                WITH moved AS ({update} RETURNING m.id)
-                INSERT INTO {history} (membership_id, from_status, to_status, cause, actor_id, at)
-                SELECT id, %(from_status)s, %(to_status)s, %(cause)s, NULL, %(now)s FROM moved
+                WITH moved AS ({update} RETURNING id)
+                INSERT INTO {history} {columns}
+                SELECT id, %s, %s, %s, NULL, %s FROM moved
                 """,
-                params,
+                [*update_params, rule.sources[0], rule.target, cause[:200], now],
             )
             return cursor.rowcount
         cursor.execute(
             f"""
-            INSERT INTO {history} (membership_id, from_status, to_status, cause, actor_id, at)
-            SELECT m.id, m.status, %(to_status)s, %(cause)s, NULL, %(now)s
-            FROM {table} m
-            WHERE m.status <> %(to_status)s AND ({where_sql})
+            INSERT INTO {history} {columns}
+            SELECT id, status, %s, %s, NULL, %s FROM {table} WHERE {where}
             """,
-            params,
+            [rule.target, cause[:200], now, *where_params],
         )
-        cursor.execute(update, params)
+        cursor.execute(update, update_params)
         return cursor.rowcount

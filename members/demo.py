@@ -16,6 +16,7 @@ from ledger.services import system_account, wallet_for
 from members.identity import CHECK_CHARS, WEIGHTS, make_identity_number
 from members.models import Membership, MembershipStatusChange, Person
 from members.services import top_up_wallet, withdraw_membership
+from mutualaid import dialect
 
 ADULTS, SENIORS, CHILDREN = "critical-illness-adults", "cancer-seniors", "critical-illness-children"
 CROWD_PREFIX = "member-"
@@ -174,13 +175,9 @@ def withdraw_one(ctx):
 # --- The crowd, set-based ---------------------------------------------------------------------
 
 
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _days_before(base: str, days: str, datetime_: bool = False) -> str:
     """SQL for the date (or timestamp) `days` days before the parameter `base`."""
-    if _postgres():
+    if dialect.is_postgres():
         if datetime_:
             return f"(%({base})s::timestamptz - ({days}) * INTERVAL '1 day')"
         return f"(%({base})s::date - CAST(({days}) AS integer))"
@@ -189,11 +186,13 @@ def _days_before(base: str, days: str, datetime_: bool = False) -> str:
 
 
 def _midnight(day: str) -> str:
-    return f"CAST({day} AS timestamptz)" if _postgres() else f"({day} || ' 00:00:00')"
+    return f"CAST({day} AS timestamptz)" if dialect.is_postgres() else f"({day} || ' 00:00:00')"
 
 
 def _yyyymmdd(day: str) -> str:
-    return f"to_char({day}, 'YYYYMMDD')" if _postgres() else f"strftime('%%Y%%m%%d', {day})"
+    return (
+        f"to_char({day}, 'YYYYMMDD')" if dialect.is_postgres() else f"strftime('%%Y%%m%%d', {day})"
+    )
 
 
 def _numbers(count_param: str) -> str:
@@ -217,7 +216,7 @@ def insert_crowd(pools, sizes: dict, now):
     """Accounts (one per adult, seniors and children attached to them as parents and
     children), wallets, persons, memberships and their history, each one statement."""
     adults = sizes[ADULTS]
-    if _postgres():
+    if dialect.is_postgres():
         stamp, today = now, now.date()
     else:  # SQLite stores datetimes as text, naive UTC
         stamp, today = now.strftime("%Y-%m-%d %H:%M:%S"), now.date().isoformat()
@@ -243,7 +242,7 @@ def insert_crowd(pools, sizes: dict, now):
         for slug, size in sizes.items():
             _insert_people(cursor, pools[slug], CROWD_GROUPS[slug], size, params)
         _fund_wallets(cursor, params)
-        if _postgres():
+        if dialect.is_postgres():
             cursor.execute("ANALYZE")
 
 
@@ -297,7 +296,7 @@ def _insert_people(cursor, pool, group: dict, size: int, params: dict):
     # Joined 200 to 900 days ago, one in ten in the last 180 days (still joining), never
     # before the person was 30 days old (children).
     age = "(CAST(julianday(%(today)s) - julianday(p.birth_date) AS INTEGER))"
-    if _postgres():
+    if dialect.is_postgres():
         age = "(%(today)s::date - p.birth_date)"
     joined_days = """
         CASE WHEN p.id %% 10 = 0 THEN 1 + p.id * 37 %% 180 ELSE 200 + p.id * 37 %% 700 END"""

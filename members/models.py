@@ -114,6 +114,11 @@ class Membership(models.Model):
         }
 
     @property
+    def is_open(self) -> bool:
+        """Waiting, active or suspended: the member may still withdraw (members.transitions)."""
+        return self.status in self.OPEN_STATUSES
+
+    @property
     def joined_on(self):
         """The join day in the pool's calendar (a claim's dates are compared with it)."""
         return self.pool.date_of(self.joined_at)

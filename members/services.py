@@ -219,7 +219,7 @@ def reinstate_membership(membership: Membership, actor, today: dt.date | None = 
     today = today or timezone.localdate()
     if membership.person.account_id != actor.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
-    from apportionment.apportionment import pay_written_off_charges
+    from apportionment.arrears import pay_written_off_charges
 
     try:
         with transaction.atomic():
@@ -263,7 +263,7 @@ def end_in_waiting(membership: Membership, actor, cause: str) -> Membership:
     """An illness first diagnosed in the observation period was never covered (SPEC 3): the
     membership ends, the shares it paid are refunded and the person may not rejoin the pool.
     Called by the claim workflow once an investigator confirms the date."""
-    from apportionment.apportionment import refund_membership_charges
+    from apportionment.arrears import refund_membership_charges
 
     membership = change_membership_status(membership, "end_in_waiting", cause, actor)
     refund_membership_charges(membership)
@@ -287,7 +287,7 @@ def top_up_wallet(user, amount_cents: int, provider: PaymentProvider | None = No
             ],
             memo=f"top-up {reference}",
         )
-        from apportionment.apportionment import settle_unpaid_charges
+        from apportionment.collection import settle_unpaid_charges
 
         settle_unpaid_charges(user)
         pagecache.bump(pagecache.member(user.pk))  # balances and charges move by UPDATE
@@ -303,21 +303,19 @@ def daily_status_sweep(today: dt.date) -> dict:
     unpaid charges in apportionment: `daily_retry_and_lapse`, after the pool's `grace_days`.)
     """
     activated = bulk_change_status(
-        "m.status = 'waiting' AND m.waiting_ends_on <= %(today)s",
-        {"today": today},
-        "activate",
-        "observation period ended",
-        extra_set=", active_since = waiting_ends_on",
+        Membership.objects.filter(waiting_ends_on__lte=today),
+        transition="activate",
+        cause="observation period ended",
     )
     expired = 0
     for pool in Pool.objects.all():
         born_on_or_before = born_by(today, pool.exit_age_years)
         expired += bulk_change_status(
-            """m.pool_id = %(pool)s AND m.status IN ('waiting', 'active', 'suspended')
-               AND m.person_id IN (SELECT p.id FROM members_person p
-                                   WHERE p.birth_date <= %(born)s)""",
-            {"pool": pool.pk, "born": born_on_or_before},
-            "expire",
-            "reached the pool's exit age",
+            Membership.objects.filter(
+                pool=pool,
+                person_id__in=Person.objects.filter(birth_date__lte=born_on_or_before).values("pk"),
+            ),
+            transition="expire",
+            cause="reached the pool's exit age",
         )
     return {"activated": activated, "expired": expired}

@@ -5,22 +5,17 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from claims.anonymized import AnonymizedCaseSerializer, anonymized_case
 from mutualaid import throttling
 from notice import services
-from notice.board import anonymized, board_queryset, public_claims
+from notice.board import board_queryset, public_claims
 from notice.models import MAX_REASON, MIN_REASON, Objection
 
 
-class NoticeCaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class NoticeCaseSerializer(AnonymizedCaseSerializer):
     pool = serializers.CharField()
-    age_band = serializers.CharField()
-    sex = serializers.CharField()
-    province = serializers.CharField()
-    condition = serializers.CharField()
     condition_code = serializers.CharField()
-    payout_cents = serializers.IntegerField(allow_null=True)
-    investigation_summary = serializers.CharField()
+    investigation_summary = serializers.CharField(source="summary")
     notice_ends_at = serializers.DateTimeField(allow_null=True)
     days_left = serializers.IntegerField()
 
@@ -37,7 +32,7 @@ class NoticeList(ListAPIView):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         rows = page if page is not None else self.get_queryset()
-        data = NoticeCaseSerializer([anonymized(c) for c in rows], many=True).data
+        data = NoticeCaseSerializer([anonymized_case(c) for c in rows], many=True).data
         if page is not None:
             return self.get_paginated_response(data)
         return Response(data)

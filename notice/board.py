@@ -4,20 +4,10 @@ from collections import defaultdict
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
+from claims.anonymized import anonymized_case
 from claims.models import Claim
 from notice.models import Panel, Vote
-from pools.names import province_name
-
-
-def age_band(age):
-    if age < 18:
-        return "0-17"
-    if age >= 60:
-        return "60+"
-    low = 18 if age < 20 else age // 10 * 10
-    return f"{low}-{age // 10 * 10 + 9}"
 
 
 def board_queryset(pool=None, condition=None):
@@ -33,29 +23,10 @@ def board_queryset(pool=None, condition=None):
     return qs
 
 
-def anonymized(claim, now=None):
-    now = now or timezone.now()
-    person = claim.membership.person
-    left = (claim.notice_ends_at - now).days if claim.notice_ends_at else 0
-    return {
-        "id": claim.pk,
-        "pool": claim.pool.slug,
-        "age_band": age_band(person.age_on(claim.diagnosis_date)),
-        "sex": person.get_sex_display(),
-        "province": province_name(claim.province),
-        "condition": claim.condition.display_name,
-        "condition_code": claim.condition.code,
-        "payout_cents": claim.payout_cents,
-        "investigation_summary": claim.investigation_report,
-        "notice_ends_at": claim.notice_ends_at,
-        "days_left": max(left, 0),
-    }
-
-
 def board_page(pool="", condition="", page=""):
     """One page of the public notice board, each case anonymized."""
     page = Paginator(board_queryset(pool, condition), 20).get_page(page)
-    return {"page": page, "cases": [anonymized(c) for c in page.object_list]}
+    return {"page": page, "cases": [anonymized_case(c) for c in page.object_list]}
 
 
 def public_claims():

@@ -351,3 +351,38 @@ def record_adjudication(claim, outcome, user):
     panel.save(update_fields=["status", "outcome"])
     evidence.record("panel_adjudicated", {"panel": panel.pk, "outcome": outcome, "actor": user.pk})
     return panel
+
+
+# --- the claim workflow's rules that live here ----------------------------------------------
+
+
+def _appeal_open(claim, now=None, rejected=None, **details):
+    problem = appeal_problem(claim, now=now, rejected=rejected)
+    if problem:
+        raise ValidationError(problem, code="appeal")
+
+
+def _panel_needs_adjudicator(claim, **details):
+    if panel_awaiting_adjudicator(claim) is None:
+        raise ValidationError(
+            _("Only a claim whose panel could not decide is decided by an adjudicator."),
+            code="panel",
+        )
+
+
+def _after_appeal(claim, user, note, now, **details):
+    open_appeal_panel(claim, reason=note, now=details.get("now") or now)
+
+
+def _after_decision(outcome):
+    def record(claim, user, note, now, **details):
+        record_adjudication(claim, outcome=outcome, user=user)
+
+    return record
+
+
+workflow.register("appeal", guard=_appeal_open, after=_after_appeal)
+workflow.register(
+    "decide_approve", guard=_panel_needs_adjudicator, after=_after_decision("approve")
+)
+workflow.register("decide_reject", guard=_panel_needs_adjudicator, after=_after_decision("reject"))

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from claims.anonymized import anonymized_case
 from claims.models import Claim
 from mutualaid import pagecache, throttling
 from mutualaid.layout import render_page
 from notice import selectors, services
-from notice.board import anonymized, board_page, public_claims, public_record
+from notice.board import board_page, public_claims, public_record
 from notice.forms import ObjectionForm, VolunteerForm, VoteForm
 
 
@@ -52,7 +53,7 @@ def record(request, pk):
                 return redirect("notice-record", claim.pk)
     context = {
         "claim": claim,
-        "case": anonymized(claim),
+        "case": anonymized_case(claim),
         "record": public_record(claim),
         "form": form,
         "on_notice": claim.status == Claim.Status.PUBLIC_NOTICE,
@@ -106,7 +107,7 @@ def panel(request, pk):
     context = {
         "panel": seat.panel,
         "vote": getattr(seat, "vote", None),
-        "case": anonymized(claim),
+        "case": anonymized_case(claim),
         "objections": list(claim.objections.values_list("reason", flat=True)),
         "appeal": getattr(claim, "appeal", None),
         "open": seat.panel.accepts_votes(timezone.now()),

@@ -27,7 +27,7 @@ from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 
 # The engine's formula, reused (not copied): see the module docstring.
-from apportionment.apportionment import Figures, carried_forward_due, round_half_up_fee
+from apportionment.figures import Figures, carried_forward_due, round_half_up_fee
 from apportionment.models import Batch
 from claims.models import Claim
 from ledger.models import Account

@@ -4,15 +4,14 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
+from claims.anonymized import anonymized_case
 from claims.models import Claim
 from mutualaid import pagecache
 from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
-from pools.names import province_name
 from reports import charts, forecast, merkle
 
 LEAF_CHUNK = 20_000
@@ -43,21 +42,6 @@ def compute_root(batch_id: int) -> tuple[str, int]:
     """(root hash as hex, the sum it carries); ("", 0) for a batch without charges."""
     root = merkle.streaming_root(charge_leaves(batch_id))
     return (root[0].hex(), root[1]) if root else ("", 0)
-
-
-def on_batch_published(sender=None, batch=None, **kwargs):
-    """The root of a published batch's charges is computed by a task once publication commits:
-    seconds of hashing at a million charges, kept out of the transaction that holds the batch.
-    A lost task is enqueued again by apportionment's sweeper, which sends the signal again."""
-    from reports.tasks import store_root_task
-
-    def enqueue():
-        try:
-            store_root_task.delay(batch.pk)
-        except OperationalError:
-            log.warning("broker unreachable: the root of batch %s waits for the sweeper", batch.pk)
-
-    transaction.on_commit(enqueue)
 
 
 def store_root(batch_id: int) -> str:
@@ -126,28 +110,9 @@ def proofs_for(batch: Batch, user) -> dict:
     }
 
 
-def age_band(age: int) -> str:
-    low = age // 10 * 10
-    return f"{low}–{low + 9}"
-
-
-def anonymized_case(claim: Claim) -> dict:
-    """What the public may see of a case: never a name, an identity number or a file."""
-    person = claim.membership.person
-    return {
-        "id": claim.pk,
-        "age_band": age_band(person.age_on(claim.diagnosis_date)),
-        "sex": person.get_sex_display(),
-        "province": province_name(claim.province),
-        "condition": claim.condition.display_name,
-        "payout_cents": claim.payout_cents,
-        "summary": claim.investigation_report,
-    }
-
-
 def batch_cases(batch: Batch) -> list[dict]:
     claims = Claim.objects.filter(batch_claim__batch=batch).select_related(
-        "membership__person", "condition"
+        "membership__person", "condition", "pool"
     )
     return [anonymized_case(claim) for claim in claims]
 

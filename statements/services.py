@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apportionment.models import Batch, BatchClaim, Charge
+from claims.anonymized import anonymized_case
 from members.models import Membership
-from reports.services import anonymized_case
 
 # The first year a statement can be asked for (before it, no pool of ours existed).
 FIRST_YEAR = 2000
@@ -128,7 +128,7 @@ def member_statement(*, user, year: int) -> Statement:
             Prefetch(
                 "batch__batch_claims",
                 queryset=BatchClaim.objects.select_related(
-                    "claim__membership__person", "claim__condition"
+                    "claim__membership__person", "claim__condition", "claim__pool"
                 ).order_by("claim_id"),
             )
         )

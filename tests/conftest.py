@@ -16,6 +16,8 @@ from django.db import connection
 from django.utils import translation
 
 from mutualaid.management.commands import seed_demo
+from tests.claims.helpers import staff
+from tests.factories import PoolFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 # Worker logs and screenshots of a run: kept for a look after it, never in the project's var/.
@@ -34,6 +36,14 @@ def pytest_configure(config):
         )
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise pytest.UsageError("Tests need Redis: set REDIS_URL (bin/test does).")
+
+
+def pytest_collection_modifyitems(items):
+    """A test that starts a real worker (through `worker_env`) carries the marker, so
+    `-m "not celery_worker"` leaves out every one of them without anyone remembering to mark."""
+    for item in items:
+        if "worker_env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.celery_worker)
 
 
 @pytest.fixture(autouse=True)
@@ -214,6 +224,24 @@ def celery_worker_process(worker_env, celery_queue):
 @pytest.fixture
 def pool(db):
     """A pool with the demo's rules: 8 % fee, annual cap 188.00."""
-    from tests.factories import PoolFactory
 
     return PoolFactory(fee_rate_bp=800, annual_cap_cents=18_800)
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "inv": staff("inv", "investigators"),
+        "inv2": staff("inv2", "investigators"),
+        "adj": staff("adj", "adjudicators"),
+        "adj2": staff("adj2", "adjudicators"),
+    }
+
+
+@pytest.fixture
+def mail_dir(tmp_path, worker_env):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    # django-environ drops one leading slash of the path: four slashes give an absolute one
+    worker_env["EMAIL_URL"] = f"filemail:///{folder}"
+    return folder

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from claims.models import Claim
 from members.identity import make_identity_number
 from members.models import Membership, Person
 from pools.models import BenefitBand, Condition, Pool
@@ -96,3 +97,21 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     ended_at = factory.LazyAttribute(
         lambda m: None if m.status in Membership.OPEN_STATUSES else timezone.now()
     )
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """A claim on public notice, with its payout, for a 1990-born member of a fresh pool."""
+
+    class Meta:
+        model = Claim
+
+    membership = factory.SubFactory(MembershipFactory)
+    pool = factory.SelfAttribute("membership.pool")
+    claimant = factory.SelfAttribute("membership.person.account")
+    condition = factory.SubFactory(ConditionFactory)
+    diagnosis_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=20))
+    hospital = "Hospital"
+    province = "Zhejiang"
+    status = Claim.Status.PUBLIC_NOTICE
+    payout_cents = 30000000
+    notice_ends_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))

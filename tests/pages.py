@@ -1,13 +1,16 @@
 """Every page of the demo, as the user who sees it: the walk shared by the page-wide tests
 (no raw internal names, phone width)."""
 
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from apportionment.models import Batch
 from claims.models import Claim
 from notice.models import Juror
 from pools.models import Pool
 
+PO = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 LANGUAGES = ("", "/zh-hans")  # English (no prefix) and Simplified Chinese
 
 
@@ -121,3 +124,14 @@ def visible_text(html: str) -> str:
     parser = VisibleText()
     parser.feed(html)
     return " ".join(parser.parts)
+
+
+def our_english() -> list[str]:
+    """Our messages of three words or more, as they would leak onto a Chinese page."""
+    english = []
+    for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
+        match = re.search(r'^msgid "(.+)"$', block, re.M)
+        if match and len(match.group(1).split()) >= 3 and "%(" not in match.group(1):
+            english.append(match.group(1).replace('\\"', '"'))
+    assert len(english) > 50
+    return english

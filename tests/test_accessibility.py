@@ -152,7 +152,7 @@ def tab_to(page, name, limit=40):
 
 
 def test_a_claim_is_filed_with_the_keyboard_alone(live_server, transactional_db, tmp_path):
-    from tests.claims.test_evidence import PDF
+    from tests.claims.helpers import PDF
     from tests.factories import MembershipFactory
 
     membership = MembershipFactory()

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import figures
 from apportionment.models import Batch, Charge
 from claims import services as claim_services
 from claims.models import Claim, ClaimEvent, Evidence, EvidenceRecord
@@ -95,9 +95,9 @@ def test_the_review_journeys_start_where_their_logins_say(demo):
 
 
 def test_the_operators_next_batch_charges_every_adult_participant(demo):
-    figures = apportionment.preview(Pool.objects.get(slug="critical-illness-adults"))
-    assert figures["claims"] == 1 and figures["amount_cents"] > 0
-    assert figures["participants"] > 150 and figures["base_share_cents"] > 0
+    preview = figures.preview(Pool.objects.get(slug="critical-illness-adults"))
+    assert preview["claims"] == 1 and preview["amount_cents"] > 0
+    assert preview["participants"] > 150 and preview["base_share_cents"] > 0
 
 
 def test_grace_has_a_vote_to_cast(demo):

@@ -17,7 +17,7 @@ from members.models import Membership
 from mutualaid.celery import app
 from notice.models import Juror
 from tests.browser import browser_page
-from tests.claims.test_browser_review import take_action
+from tests.claims.helpers import take_action
 from tests.conftest import wait_for
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

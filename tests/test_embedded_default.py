@@ -10,7 +10,7 @@ from django.conf import settings
 COLLECT_AND_SETTLE = """
 import datetime as dt
 from django.contrib.auth import get_user_model
-from apportionment import apportionment
+from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Charge, Chunk
 from ledger.services import balances_match_entries, unbalanced_transactions
 from members.identity import make_identity_number
@@ -23,15 +23,15 @@ born = dt.date(1991, 4, 2)
 enroll(newcomer, pool, details=PersonDetails("self", "New Comer", "F", born,
        make_identity_number("330106", born, 9), "Zhejiang"),
        declaration_accepted=True, rules_accepted=True)
-batch = apportionment.start_batch(pool)  # the demo's approved case (frank's)
+batch = publishing.start_batch(pool)  # the demo's approved case (frank's)
 for chunk_id in Chunk.objects.filter(batch=batch, phase="publish").values_list("pk", flat=True):
-    apportionment.run_chunk(chunk_id)
+    engine.run_chunk(chunk_id)
 batch.refresh_from_db()
 assert batch.status == "published", (batch.status, batch.message)
 assert Charge.objects.of_batch(batch.pk).count() == batch.participants > 100
-apportionment.start_collection(batch)
+collection.start_collection(batch)
 for chunk_id in Chunk.objects.filter(batch=batch, phase="collect").values_list("pk", flat=True):
-    apportionment.run_chunk(chunk_id)
+    engine.run_chunk(chunk_id)
 batch.refresh_from_db()
 assert batch.status == "paid_out", batch.status
 unpaid = Charge.objects.of_batch(batch.pk).filter(outstanding=True)

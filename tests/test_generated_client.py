@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from members.identity import make_identity_number
-from tests.claims.test_evidence import PDF
+from tests.claims.helpers import PDF
 
 PASSWORD = "generated-client-walks-1"
 

@@ -6,13 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from apportionment import apportionment
+from apportionment import publishing
 from claims.models import Claim
 from notice import services
-from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.apportionment.helpers import approved_claim, run_all_chunks
 from tests.conftest import ROOT
-from tests.factories import MembershipFactory
-from tests.notice.factories import ClaimFactory
+from tests.factories import ClaimFactory, MembershipFactory
+from tests.pages import our_english
 
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
@@ -31,22 +31,11 @@ def test_every_message_is_translated_and_none_is_fuzzy():
     assert not empty, "untranslated:\n" + "\n\n".join(empty)
 
 
-def our_english() -> list[str]:
-    """Our messages of three words or more, as they would leak onto a Chinese page."""
-    english = []
-    for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
-        match = re.search(r'^msgid "(.+)"$', block, re.M)
-        if match and len(match.group(1).split()) >= 3 and "%(" not in match.group(1):
-            english.append(match.group(1).replace('\\"', '"'))
-    assert len(english) > 50
-    return english
-
-
 @pytest.mark.django_db
 def test_chinese_pages_show_no_english_of_ours(client):
     membership = MembershipFactory()
     approved_claim(membership.pool, 1_000, membership=None)
-    batch = run_all_chunks(apportionment.start_batch(membership.pool))
+    batch = run_all_chunks(publishing.start_batch(membership.pool))
     on_notice = ClaimFactory()
     services.volunteer_for_panels(membership.person.account, rules_accepted=True)
     panel = services.draw_panel(ClaimFactory(status=Claim.Status.PANEL_REVIEW), seed=1)

@@ -17,13 +17,12 @@ from members.identity import make_identity_number
 from members.models import Membership
 from mutualaid.templatetags.money import cents
 from notice.services import close_ended_notices
-from tests.apportionment.conftest import bulk_members
+from tests.apportionment.helpers import bulk_members
 from tests.browser import browser_page
-from tests.claims.test_browser_review import PASSWORD, PNG, log_in, take_action
-from tests.claims.test_workflow import staff
+from tests.claims.helpers import PASSWORD, PNG, log_in, staff, take_action
 from tests.conftest import ROOT, wait_for
 from tests.factories import PoolFactory
-from tests.test_i18n import our_english
+from tests.pages import our_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery_worker]
 

@@ -61,7 +61,7 @@ def test_a_notification_and_a_set_based_status_change_show_at_once(
         notify(member.pk, "Your claim moved on.")
     assert "Your claim moved on." in dashboard(client)
     with django_capture_on_commit_callbacks(execute=True):
-        bulk_change_status("TRUE", {}, "activate", "test")
+        bulk_change_status(Membership.objects.all(), transition="activate", cause="test")
     assert "Active" in dashboard(client)
 
 

@@ -6,12 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apportionment import apportionment
+from apportionment import publishing
 from claims import workflow
 from claims.services import create_draft
 from members.models import Person
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.claims.test_workflow import draft, people, to_investigated  # noqa: F401 (fixture)
+from tests.apportionment.helpers import approved_claim, run_all_chunks
+from tests.claims.helpers import draft, to_investigated
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
 
 
@@ -43,7 +43,7 @@ def world(size, people):  # noqa: F811
         )
     for _ in range(size):
         approved_claim(pool, 1_000)
-        run_all_chunks(apportionment.start_batch(pool))
+        run_all_chunks(publishing.start_batch(pool))
     for _ in range(size):
         workflow.perform(to_investigated(draft(), people), "approve", user=people["adj"])
     return account, first, pool

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from apportionment import tasks
 from apportionment.models import Batch
-from tests.apportionment.test_first_fit import family, published_batch
+from tests.apportionment.helpers import family, published_batch
 from tests.factories import PoolFactory
 
 

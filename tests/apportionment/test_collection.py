@@ -4,32 +4,23 @@ import datetime as dt
 
 import pytest
 
-from apportionment import apportionment
+from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Charge, Chunk
 from claims.models import Claim
-from ledger.models import Account
 from ledger.services import (
     balances_match_entries,
-    post,
-    system_account,
     unbalanced_transactions,
     wallet_for,
 )
 from members.models import Membership, Person
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import (
+    approved_claim,
+    bulk_members,
+    collect,
+    run_all_chunks,
+    top_up,
+)
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
-
-
-def top_up(user, cents):
-    post(
-        "top-up",
-        [(system_account(Account.Kind.PAYMENT_PROVIDER), -cents), (wallet_for(user), cents)],
-    )
-
-
-def collect(batch):
-    apportionment.start_collection(batch)
-    return run_all_chunks(batch)
 
 
 @pytest.fixture
@@ -58,7 +49,7 @@ def test_holder_first_then_family_in_joining_order(family_pool):
     account = alice.person.account
     top_up(account, 250)  # covers alice (100) and the child (100), not the parent
     top_up(claim.claimant, 100)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     assert set(Charge.objects.filter(batch=batch).values_list("amount_cents", flat=True)) == {100}
     assert {c.payment_status for c in Charge.objects.filter(batch=batch)} == {"due"}
     batch = collect(batch)
@@ -82,13 +73,13 @@ def test_holder_first_then_family_in_joining_order(family_pool):
 def test_top_up_settles_unpaid_charges_and_reactivates(family_pool):
     pool, alice, child, parent, claim = family_pool
     account = alice.person.account
-    batch = collect(run_all_chunks(apportionment.start_batch(pool)))
+    batch = collect(run_all_chunks(publishing.start_batch(pool)))
     assert Charge.objects.filter(batch=batch, outstanding=True).count() == 4
     # the claimant's membership was suspended too, then ended by the payout
     assert Membership.objects.filter(status="suspended").count() == 3
 
     top_up(account, 300)
-    apportionment.settle_unpaid_charges(account)
+    collection.settle_unpaid_charges(account)
     for membership in (alice, child, parent):
         membership.refresh_from_db()
         assert membership.status == Membership.Status.ACTIVE
@@ -98,9 +89,9 @@ def test_top_up_settles_unpaid_charges_and_reactivates(family_pool):
 
 def test_only_a_published_batch_is_collected(family_pool):
     pool, *_ = family_pool
-    batch = apportionment.start_batch(pool)  # still publishing: chunks not run
+    batch = publishing.start_batch(pool)  # still publishing: chunks not run
     with pytest.raises(Exception, match="Only a published batch"):
-        apportionment.start_collection(batch)
+        collection.start_collection(batch)
 
 
 @pytest.mark.parametrize("phase", ["publish", "collect"])
@@ -114,18 +105,18 @@ def test_a_chunk_sent_again_while_running_is_done_once(db, phase, first_to_finis
     top_up(account, 10_000)
     claim = approved_claim(pool, 6_100)  # 61 participants: 100 each
     top_up(claim.claimant, 100)
-    batch = apportionment.start_batch(pool, chunk_size=1_000)
+    batch = publishing.start_batch(pool, chunk_size=1_000)
     if phase == "collect":
-        apportionment.start_collection(run_all_chunks(batch))
+        collection.start_collection(run_all_chunks(batch))
     chunk = batch.chunks.get(phase=phase)
-    first = apportionment.claim_chunk(chunk.pk)
+    first = engine.claim_chunk(chunk.pk)
     Chunk.objects.filter(pk=chunk.pk).update(status=Chunk.Status.PENDING)  # the sweeper
     if first_to_finish == "second run":
-        assert apportionment.run_chunk(chunk.pk).endswith("rows")
-        assert apportionment.run_claimed_chunk(first) == "done by another run"
+        assert engine.run_chunk(chunk.pk).endswith("rows")
+        assert engine.run_claimed_chunk(first) == "done by another run"
     else:
-        assert apportionment.run_claimed_chunk(first).endswith("rows")
-        assert apportionment.run_chunk(chunk.pk) == "not pending"
+        assert engine.run_claimed_chunk(first).endswith("rows")
+        assert engine.run_chunk(chunk.pk) == "not pending"
 
     batch.refresh_from_db()
     assert Charge.objects.filter(batch=batch).count() == 61 == batch.participants

@@ -5,9 +5,9 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from apportionment import apportionment
+from apportionment import publishing
 from apportionment.models import Batch
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -58,7 +58,7 @@ def test_apportion_command_dry_run_and_errors(pool, capsys):
 def test_batches_api_is_public_and_charges_api_is_private(client, pool):
     bulk_members(pool, 3)
     claimant = approved_claim(pool, 400).claimant
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     listing = client.get("/api/v1/batches/")
     assert listing.status_code == 200
     assert listing.json()["results"][0]["amount_cents"] == batch.amount_cents
@@ -77,7 +77,7 @@ def test_my_charges_page_lists_cases_with_pinned_queries(
     claim = approved_claim(pool, 400)
     for _ in range(3):
         MembershipFactory(pool=pool, person__account=claim.claimant, person__relationship="child")
-    run_all_chunks(apportionment.start_batch(pool))
+    run_all_chunks(publishing.start_batch(pool))
     client.force_login(claim.claimant)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("my-charges"))

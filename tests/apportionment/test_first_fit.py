@@ -5,65 +5,15 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apportionment import apportionment
+from apportionment import collection
 from apportionment.models import Batch, Charge
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
-from members.models import Membership, Person
-from tests.apportionment.conftest import run_all_chunks
-from tests.apportionment.test_collection import top_up
-from tests.factories import MembershipFactory, PersonFactory, PoolFactory, UserFactory
-
-
-def published_batch(pool, amounts: dict, status=Batch.Status.PUBLISHED, outstanding=False):
-    """A batch whose charges are the given {membership: amount_cents} (as publication writes
-    them: the charge's account is the membership's account holder)."""
-    total = sum(amounts.values())
-    batch = Batch.objects.create(
-        pool=pool,
-        status=status,
-        cutoff_at=timezone.now() - dt.timedelta(days=7),
-        cap_year=timezone.now().year,
-        payouts_cents=total,
-        amount_cents=total,
-        participants=len(amounts),
-        published_at=timezone.now(),
-    )
-    for membership, amount in amounts.items():
-        Charge.objects.create(
-            batch=batch,
-            membership=membership,
-            account_id=membership.person.account_id,
-            amount_cents=amount,
-            outstanding=outstanding,
-        )
-    return batch
-
-
-def family(pool, size, account=None):
-    """The holder's membership then `size - 1` family memberships, joined in that order."""
-    account = account or UserFactory()
-    joined = timezone.now() - dt.timedelta(days=365)
-    members = [
-        MembershipFactory(pool=pool, person=PersonFactory(account=account), joined_at=joined)
-    ]
-    for n in range(1, size):
-        members.append(
-            MembershipFactory(
-                pool=pool,
-                person=PersonFactory(account=account, relationship=Person.Relationship.CHILD),
-                joined_at=joined + dt.timedelta(days=n),
-            )
-        )
-    return account, members
-
-
-def collect(batch):
-    apportionment.start_collection(batch)
-    return run_all_chunks(batch)
+from members.models import Membership
+from tests.apportionment.helpers import collect, family, published_batch, top_up
+from tests.factories import PoolFactory, UserFactory
 
 
 @pytest.fixture
@@ -107,7 +57,7 @@ def test_the_retry_is_first_fit_too_oldest_batch_first(pool):
     newer = published_batch(pool, {holder: 300, child: 50}, Batch.Status.PAID_OUT, True)
     top_up(account, 550)
     with transaction.atomic():
-        paid = apportionment.collect_for_accounts(None, account.pk, account.pk)
+        paid = collection.collect_for_accounts(None, account.pk, account.pk)
     assert paid == 3 and type(paid) is int  # not a Decimal
     unpaid = Charge.objects.filter(outstanding=True).values_list("batch_id", "membership_id")
     assert set(unpaid) == {(newer.pk, holder.pk)}
@@ -198,7 +148,7 @@ def test_property_first_fit_equals_a_plain_python_reference(accounts, batches, r
                         (key, m.person.account_id, batch.pk, is_holder, m.joined_at, m.pk, amount)
                     )
             lo, hi = min(wallets), max(wallets)
-            apportionment.collect_for_accounts(None if retry else made[0], lo, hi)
+            collection.collect_for_accounts(None if retry else made[0], lo, hi)
 
             expected_paid, expected_left = reference_first_fit(wallets, charges)
             rows = Charge.objects.filter(batch__in=made)

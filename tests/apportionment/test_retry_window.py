@@ -5,11 +5,10 @@ import datetime as dt
 
 import pytest
 
-from apportionment import apportionment, tasks
+from apportionment import arrears, tasks
 from apportionment.models import Charge
 from members.models import Membership
-from tests.apportionment.test_collection import top_up
-from tests.apportionment.test_first_fit import collect, family, published_batch
+from tests.apportionment.helpers import collect, family, published_batch, top_up
 from tests.factories import PoolFactory
 
 COLLECTED_ON = dt.date(2026, 12, 27)  # the day before a collection day (14th, 28th)
@@ -28,7 +27,7 @@ def suspended(db):
 
 
 def status_after(alice, today):
-    apportionment.daily_retry_and_lapse(today)
+    arrears.daily_retry_and_lapse(today)
     alice.refresh_from_db()
     return alice.status
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apportionment import apportionment
+from apportionment import figures, odd_cent, publishing
 from apportionment.models import Batch, Charge, OddCentCandidate
 from claims.models import Claim
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.factories import PoolFactory
 
 
@@ -25,7 +25,7 @@ def test_batch_splits_payouts_plus_fee_to_the_cent(pool):
     bulk_members(pool, 997)
     approved_claim(pool, 30_000_000)
     approved_claim(pool, 10_000_000)
-    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=100))
+    batch = run_all_chunks(publishing.start_batch(pool, chunk_size=100))
 
     assert batch.status == Batch.Status.PUBLISHED, batch.message
     assert batch.payouts_cents == 40_000_000
@@ -46,7 +46,7 @@ def test_a_charges_key_is_its_batch_and_membership(pool):
     charge of a membership in a batch, and an id that is not the pair."""
     bulk_members(pool, 5)
     approved_claim(pool, 1_000)
-    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=2))
+    batch = run_all_chunks(publishing.start_batch(pool, chunk_size=2))
     charge = Charge.objects.of_batch(batch.pk).order_by("pk").first()
     assert charge.pk == (batch.pk << 32) + charge.membership_id
     assert Charge.objects.of_batch(batch.pk).count() == batch.participants == 6
@@ -66,10 +66,10 @@ def test_a_charges_key_is_its_batch_and_membership(pool):
 def test_odd_cents_go_to_the_smallest_hashes(pool):
     bulk_members(pool, 50)
     approved_claim(pool, 1_000)  # A = 1,000 + 80 = 1,080 over 51: base 21, remainder 9
-    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=7))
+    batch = run_all_chunks(publishing.start_batch(pool, chunk_size=7))
     charges = charges_of(batch)
     assert (batch.base_share_cents, batch.remainder_cents) == (21, 9)
-    by_hash = sorted(charges, key=lambda m: (apportionment.odd_cent_hash(batch.pk, m), m))
+    by_hash = sorted(charges, key=lambda m: (odd_cent.odd_cent_hash(batch.pk, m), m))
     assert {m for m, amount in charges.items() if amount == 22} == set(by_hash[:9])
     assert sum(charges.values()) == 1_080
 
@@ -81,19 +81,19 @@ def test_chunks_leave_the_odd_cent_band_to_the_last_step(pool, monkeypatch, band
     settled when they are done. A band that misses the cut (width 0 always does) makes the
     chunks run again with the exact cut: the result is the same."""
     if band_width is not None:
-        monkeypatch.setattr(apportionment, "odd_cent_band_width", lambda participants: band_width)
+        monkeypatch.setattr(odd_cent, "odd_cent_band_width", lambda participants: band_width)
     bulk_members(pool, 599)
     approved_claim(pool, 100_000)
     approved_claim(pool, 444)  # A = 100,444 + 8,036 fee = 108,480 over 601: base 180, r 300
-    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=100))
+    batch = run_all_chunks(publishing.start_batch(pool, chunk_size=100))
 
     assert batch.status == Batch.Status.PUBLISHED, batch.message
     assert (batch.participants, batch.base_share_cents, batch.remainder_cents) == (601, 180, 300)
     charges = charges_of(batch)
-    by_hash = sorted(charges, key=lambda m: (apportionment.odd_cent_hash(batch.pk, m), m))
+    by_hash = sorted(charges, key=lambda m: (odd_cent.odd_cent_hash(batch.pk, m), m))
     assert {m for m, amount in charges.items() if amount == 181} == set(by_hash[:300])
     assert (bytes(batch.odd_cent_hash), batch.odd_cent_membership_id) == (
-        apportionment.odd_cent_hash(batch.pk, by_hash[299]),
+        odd_cent.odd_cent_hash(batch.pk, by_hash[299]),
         by_hash[299],
     )
     assert not OddCentCandidate.objects.exists()
@@ -112,9 +112,9 @@ def test_chunks_leave_the_odd_cent_band_to_the_last_step(pool, monkeypatch, band
 def test_odd_cents_move_between_batches(pool):
     bulk_members(pool, 40)
     approved_claim(pool, 1_000)
-    first = run_all_chunks(apportionment.start_batch(pool))
+    first = run_all_chunks(publishing.start_batch(pool))
     approved_claim(pool, 1_000)
-    second = run_all_chunks(apportionment.start_batch(pool))
+    second = run_all_chunks(publishing.start_batch(pool))
     odd = [
         {m for m, a in charges_of(b).items() if a == b.base_share_cents + 1}
         for b in (first, second)
@@ -128,10 +128,10 @@ def test_annual_cap_counts_earlier_batches_and_feeds_the_subsidy(pool):
     pool.save()
     bulk_members(pool, 9)
     approved_claim(pool, 600)  # 648 over 10: 64 or 65 each
-    first = run_all_chunks(apportionment.start_batch(pool))
+    first = run_all_chunks(publishing.start_batch(pool))
     assert first.subsidy_cents == 0
     approved_claim(pool, 600)  # 648 over 11 (a new claimant): at most 100 - 65 left each
-    second = run_all_chunks(apportionment.start_batch(pool))
+    second = run_all_chunks(publishing.start_batch(pool))
     paid = (
         Charge.objects.filter(batch__pool=pool)
         .values("membership_id")
@@ -146,7 +146,7 @@ def test_annual_cap_counts_earlier_batches_and_feeds_the_subsidy(pool):
 @pytest.mark.django_db
 def test_no_claims_gives_an_empty_batch_with_a_message(pool):
     bulk_members(pool, 3)
-    batch = apportionment.start_batch(pool)
+    batch = publishing.start_batch(pool)
     assert batch.status == Batch.Status.EMPTY
     assert "No approved claims" in batch.message
     assert not Charge.objects.filter(batch=batch).exists()
@@ -159,7 +159,7 @@ def test_no_participants_gives_an_empty_batch_and_keeps_the_claims(pool):
     claim.membership.status_changed_at = timezone.now() - dt.timedelta(days=30)
     claim.membership.ended_at = claim.membership.status_changed_at
     claim.membership.save()
-    batch = apportionment.start_batch(pool)
+    batch = publishing.start_batch(pool)
     assert batch.status == Batch.Status.EMPTY and "nobody to charge" in batch.message
     assert not batch.batch_claims.exists()
 
@@ -181,7 +181,7 @@ def test_participants_are_those_of_the_cutoff(pool):
     )
     late = bulk_members(pool, 1)
     pool.memberships.filter(person__account=late).update(joined_at=timezone.now())
-    batch = run_all_chunks(apportionment.start_batch(pool, cutoff))
+    batch = run_all_chunks(publishing.start_batch(pool, cutoff))
     members = charges_of(batch)
     assert leaver.pk in members
     assert not pool.memberships.filter(person__account=late, pk__in=members).exists()
@@ -191,9 +191,9 @@ def test_participants_are_those_of_the_cutoff(pool):
 def test_preview_writes_nothing(pool):
     bulk_members(pool, 10)
     approved_claim(pool, 2_000)
-    figures = apportionment.preview(pool)
-    assert figures["participants"] == 11 and figures["amount_cents"] == 2_160
-    assert figures["base_share_cents"] == 196 and figures["remainder_cents"] == 4
+    preview = figures.preview(pool)
+    assert preview["participants"] == 11 and preview["amount_cents"] == 2_160
+    assert preview["base_share_cents"] == 196 and preview["remainder_cents"] == 4
     assert not Batch.objects.exists()
 
 
@@ -214,10 +214,10 @@ def test_property_charges_plus_subsidy_equal_the_amount(members, payouts, fee_bp
     bulk_members(pool, members)
     for payout in payouts:
         approved_claim(pool, payout)
-    batch = run_all_chunks(apportionment.start_batch(pool, chunk_size=chunk))
+    batch = run_all_chunks(publishing.start_batch(pool, chunk_size=chunk))
     assert batch.status == Batch.Status.PUBLISHED, batch.message
     charges = Charge.objects.filter(batch=batch)
-    amount = sum(payouts) + apportionment.round_half_up_fee(sum(payouts), fee_bp)
+    amount = sum(payouts) + figures.round_half_up_fee(sum(payouts), fee_bp)
     assert batch.amount_cents == amount
     assert charges.count() == batch.participants == members + len(payouts)
     total = charges.aggregate(s=Sum("amount_cents"))["s"]
@@ -239,7 +239,7 @@ def test_property_charges_plus_subsidy_equal_the_amount(members, payouts, fee_bp
     "payouts,bp,fee", [(0, 800, 0), (1, 5000, 1), (1, 4999, 0), (3, 5000, 2), (12_345, 800, 988)]
 )
 def test_fee_rounds_half_up(payouts, bp, fee):
-    assert apportionment.round_half_up_fee(payouts, bp) == fee
+    assert figures.round_half_up_fee(payouts, bp) == fee
 
 
 @pytest.mark.django_db
@@ -249,9 +249,9 @@ def test_odd_cent_cut_is_exact_whether_its_band_holds_it_or_not(pool, band):
     0 always, band 2 sometimes) falls back to sorting every hash, with the same answer."""
     bulk_members(pool, 300)
     members = list(pool.memberships.values_list("pk", flat=True))
-    by_hash = sorted(members, key=lambda m: (apportionment.odd_cent_hash(77, m), m))
+    by_hash = sorted(members, key=lambda m: (odd_cent.odd_cent_hash(77, m), m))
     params = {"pool": pool.pk, "cutoff": timezone.now(), "batch": 77}
     for remainder in (1, 2, 100, 150, 299, 300):
-        cut_hash, cut_id = apportionment.odd_cent_cut(params, 300, remainder, band=band)
+        cut_hash, cut_id = odd_cent.odd_cent_cut(params, 300, remainder, band=band)
         assert cut_id == by_hash[remainder - 1]
-        assert cut_hash == apportionment.odd_cent_hash(77, cut_id)
+        assert cut_hash == odd_cent.odd_cent_hash(77, cut_id)

@@ -7,21 +7,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import arrears, figures, publishing
 from apportionment.models import Batch, Charge
 from ledger.models import Account
 from ledger.services import system_account
 from members.models import Membership
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.apportionment.test_collection import top_up
-from tests.apportionment.test_first_fit import collect
+from tests.apportionment.helpers import approved_claim, balance, collect, run_all_chunks, top_up
 from tests.factories import MembershipFactory, PoolFactory
 
 TODAY = timezone.localdate()
-
-
-def balance(kind, pool=None):
-    return system_account(kind, pool).balance_cents
 
 
 def books_balance():
@@ -40,13 +34,13 @@ def lapsing(db):
         claim = approved_claim(pool, 40_000)  # 4 participants: 100.00 each
         top_up(carol.person.account, 1_000_000)
         top_up(claim.claimant, 10_000)
-        batch = collect(run_all_chunks(apportionment.start_batch(pool)))
+        batch = collect(run_all_chunks(publishing.start_batch(pool)))
         assert batch.status == Batch.Status.PAID_OUT
         Membership.objects.filter(pk=alice.pk).update(suspended_since=TODAY - dt.timedelta(days=2))
         reserve = balance(Account.Kind.POOL_RESERVE, pool)
         assert reserve == -20_000  # minus Alice's and Bob's unpaid charges
         books_balance()
-        result = apportionment.daily_retry_and_lapse(TODAY + dt.timedelta(days=3))
+        result = arrears.daily_retry_and_lapse(TODAY + dt.timedelta(days=3))
         assert result["memberships_lapsed"] == 1 and result["cents_written_off"] == 10_000
         for m in (alice, bob):
             m.refresh_from_db()
@@ -67,12 +61,10 @@ def test_with_the_sponsor_the_reserve_is_back_to_minus_the_charges_still_in_thei
     assert Charge.objects.get(batch=batch, membership=bob).payment_status == "unpaid"
     books_balance()
     # idempotent: a second run writes nothing off again
-    assert (
-        apportionment.daily_retry_and_lapse(TODAY + dt.timedelta(days=3))["cents_written_off"] == 0
-    )
+    assert arrears.daily_retry_and_lapse(TODAY + dt.timedelta(days=3))["cents_written_off"] == 0
     assert balance(Account.Kind.SPONSOR) == -10_000
     # Bob's window ends too: the reserve is whole
-    apportionment.daily_retry_and_lapse(TODAY + dt.timedelta(days=5))
+    arrears.daily_retry_and_lapse(TODAY + dt.timedelta(days=5))
     assert balance(Account.Kind.POOL_RESERVE, pool) == 0
     assert balance(Account.Kind.SPONSOR) == -20_000
     books_balance()
@@ -87,13 +79,13 @@ def test_carried_forward_the_next_batch_amount_includes_d_exactly(lapsing):
     books_balance()
 
     second = approved_claim(pool, 20_000)  # Carol and the new claimant take part: 2
-    assert apportionment.preview(pool)["carried_in_cents"] == 10_000
+    assert figures.preview(pool)["carried_in_cents"] == 10_000
     top_up(second.claimant, 100_000)
-    batch2 = run_all_chunks(apportionment.start_batch(pool))
+    batch2 = run_all_chunks(publishing.start_batch(pool))
     assert batch2.participants == 2
     assert batch2.carried_in_cents == 10_000
     assert batch2.amount_cents == 20_000 + 10_000  # A = P + F - U + D
-    assert apportionment.carried_forward_due(pool) == 0  # D is in a batch: not carried twice
+    assert figures.carried_forward_due(pool) == 0  # D is in a batch: not carried twice
     batch2 = collect(batch2)
     assert batch2.status == Batch.Status.PAID_OUT
     assert balance(Account.Kind.CARRIED_FORWARD, pool) == 0

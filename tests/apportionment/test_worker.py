@@ -3,30 +3,12 @@
 import threading
 
 from django.db import connection
-from django.db.models import Sum
 
-from apportionment import apportionment
+from apportionment import collection, engine, publishing
 from apportionment.models import Batch, Charge, Chunk
-from tests.apportionment.conftest import approved_claim, bulk_members
+from tests.apportionment.helpers import approved_claim, assert_exact, bulk_members, published
 from tests.conftest import wait_for
 from tests.factories import PoolFactory
-
-
-def assert_exact(batch, participants):
-    batch.refresh_from_db()
-    assert batch.status == Batch.Status.PUBLISHED, batch.message
-    charges = Charge.objects.filter(batch=batch)
-    assert charges.count() == participants == batch.participants
-    assert charges.values("membership_id").distinct().count() == participants, (
-        "a membership was charged twice"
-    )
-    total = charges.aggregate(s=Sum("amount_cents"))["s"]
-    assert total + batch.subsidy_cents == batch.amount_cents
-
-
-def published(batch):
-    batch.refresh_from_db()
-    return batch.status != Batch.Status.PUBLISHING
 
 
 def test_batch_over_several_chunks_completes_in_a_worker(celery_worker_process):
@@ -34,7 +16,7 @@ def test_batch_over_several_chunks_completes_in_a_worker(celery_worker_process):
     bulk_members(pool, 2_499)
     approved_claim(pool, 30_000_000)
     celery_worker_process(concurrency=2)
-    batch = apportionment.start_batch(pool, chunk_size=300)
+    batch = publishing.start_batch(pool, chunk_size=300)
     wait_for(lambda: published(batch), timeout=60, message="the batch to publish")
     assert batch.chunks.filter(status=Chunk.Status.DONE).count() == 9
     assert_exact(batch, 2_500)
@@ -45,7 +27,7 @@ def test_worker_killed_mid_batch_is_completed_by_a_rerun(celery_worker_process):
     bulk_members(pool, 300_000)
     approved_claim(pool, 30_000_000)
     worker = celery_worker_process(concurrency=1)
-    batch = apportionment.start_batch(pool, chunk_size=30_000)
+    batch = publishing.start_batch(pool, chunk_size=30_000)
     wait_for(
         lambda: (
             batch.chunks.filter(status=Chunk.Status.RUNNING).exists()
@@ -66,7 +48,7 @@ def test_worker_killed_mid_batch_is_completed_by_a_rerun(celery_worker_process):
 
     celery_worker_process(concurrency=2)
     # The sweeper (run by beat every minute) re-enqueues the chunk the dead worker held.
-    apportionment.sweep_stale_chunks(stale_after_seconds=0)
+    engine.sweep_stale_chunks(stale_after_seconds=0)
     wait_for(lambda: published(batch), timeout=180, message="the rerun to complete the batch")
     assert_exact(batch, 300_001)
     assert max(batch.chunks.values_list("attempts", flat=True)) >= 1
@@ -82,8 +64,8 @@ def test_two_concurrent_starts_run_one_batch(transactional_db):
     def start():
         try:
             barrier.wait()
-            outcomes.append(apportionment.start_batch(pool).pk)
-        except apportionment.BatchAlreadyRunning as exc:
+            outcomes.append(publishing.start_batch(pool).pk)
+        except publishing.BatchAlreadyRunning as exc:
             outcomes.append(str(exc.message))
         finally:
             connection.close()
@@ -114,9 +96,9 @@ def test_a_batch_puts_its_claims_and_its_operator_on_the_record(celery_worker_pr
     claims = [approved_claim(pool, 1_000_000), approved_claim(pool, 2_000_000)]
     operator = UserFactory(username="op", is_staff=True)
     celery_worker_process(concurrency=1)
-    batch = apportionment.start_batch(pool, actor=operator, via=BatchEvent.Via.ADMIN)
+    batch = publishing.start_batch(pool, actor=operator, via=BatchEvent.Via.ADMIN)
     wait_for(lambda: published(batch), timeout=60, message="the batch to publish")
-    apportionment.start_collection(batch)
+    collection.start_collection(batch)
     wait_for(
         lambda: Batch.objects.get(pk=batch.pk).status == Batch.Status.PAID_OUT,
         timeout=60,

@@ -8,30 +8,8 @@ from django.utils import timezone
 
 from claims.models import Claim, Evidence
 from tests.browser import browser_page
-from tests.claims.test_workflow import staff
+from tests.claims.helpers import PNG, log_in, staff, take_action
 from tests.factories import MembershipFactory
-
-PASSWORD = "pw-for-tests-1"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
-
-
-def log_in(page, url, username):
-    page.goto(url)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form", has=page.locator("input[name=password]")).locator("[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def take_action(page, base, claim, action, note=""):
-    page.goto(f"{base}/admin/claims/claim/{claim.pk}/change/")
-    form = page.locator("#claim-actions form").filter(
-        has=page.locator(f'input[name=action][value="{action}"]')
-    )
-    if note:
-        form.locator("textarea[name=note]").fill(note)
-    form.locator("input[type=submit]").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.browser

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from claims import workflow
 from claims.models import Claim
-from tests.claims.test_evidence import PDF
-from tests.claims.test_workflow import draft, people, to_investigated  # noqa: F401 (fixture)
+from tests.claims.helpers import PDF, draft, to_investigated
 
 
 def form_data(claim, **changes):

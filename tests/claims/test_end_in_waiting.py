@@ -7,16 +7,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import publishing
 from apportionment.models import Batch, Charge
 from claims import workflow
 from claims.models import Claim
 from ledger.services import balances_match_entries, unbalanced_transactions, wallet_for
 from members.models import Membership
 from members.services import check_can_join
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.apportionment.test_collection import collect, top_up
-from tests.claims.test_workflow import draft, people  # noqa: F401 (fixture)
+from tests.apportionment.helpers import approved_claim, collect, run_all_chunks, top_up
+from tests.claims.helpers import draft
 from tests.factories import MembershipFactory, PoolFactory
 
 
@@ -28,9 +27,9 @@ def member_with_charges(db):
     top_up(alice.person.account, 300)
     first = approved_claim(pool, 400)
     top_up(first.claimant, 200)
-    collect(run_all_chunks(apportionment.start_batch(pool)))
+    collect(run_all_chunks(publishing.start_batch(pool)))
     approved_claim(pool, 200)  # alice and this claimant: 100 each, published, not collected
-    run_all_chunks(apportionment.start_batch(pool))
+    run_all_chunks(publishing.start_batch(pool))
     assert wallet_for(alice.person.account).balance_cents == 100
     return alice
 

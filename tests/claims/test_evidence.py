@@ -9,11 +9,10 @@ from django.db import connection, transaction
 
 from claims import evidence_log, services, workflow
 from claims.models import Evidence, EvidenceRecord
-from tests.claims.test_workflow import draft, people, staff  # noqa: F401  (fixture)
+from tests.claims.helpers import PDF, draft
 from tests.factories import MembershipFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 def upload(claim, name, data):

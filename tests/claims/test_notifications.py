@@ -1,20 +1,9 @@
 """The claimant is told in-app at once, and by email through a real Celery worker after commit."""
 
-import pytest
-
 from claims import workflow
 from claims.models import Notification
-from tests.claims.test_workflow import draft, staff
+from tests.claims.helpers import draft, staff
 from tests.conftest import wait_for
-
-
-@pytest.fixture
-def mail_dir(tmp_path, worker_env):
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    # django-environ drops one leading slash of the path: four slashes give an absolute one
-    worker_env["EMAIL_URL"] = f"filemail:///{folder}"
-    return folder
 
 
 def test_state_changes_reach_the_claimant_in_app_and_by_email(mail_dir, celery_worker_process):

@@ -7,46 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from claims import services, workflow
+from claims import workflow
 from claims.models import Claim
-from tests.factories import ConditionFactory, MembershipFactory, PoolFactory, UserFactory
-
-
-def staff(name, group):
-    user = UserFactory(username=name, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def people(db):
-    return {
-        "inv": staff("inv", "investigators"),
-        "inv2": staff("inv2", "investigators"),
-        "adj": staff("adj", "adjudicators"),
-        "adj2": staff("adj2", "adjudicators"),
-    }
-
-
-def draft(membership=None, cause="illness", days_ago=10, condition=None):
-    membership = membership or MembershipFactory()
-    condition = condition or membership.pool.conditions.first()
-    return services.create_draft(
-        membership.person.account,
-        membership,
-        condition=condition,
-        cause=cause,
-        diagnosis_date=timezone.localdate() - dt.timedelta(days=days_ago),
-        hospital="Hospital",
-        province="Zhejiang",
-        description="",
-    )
-
-
-def to_investigated(claim, people):
-    claim = workflow.perform(claim, "submit", user=claim.claimant)
-    claim = workflow.perform(claim, "assign", user=people["inv"])
-    return workflow.perform(claim, "report", user=people["inv"], note="Confirmed by records.")
+from tests.claims.helpers import draft, staff, to_investigated
+from tests.factories import ConditionFactory, MembershipFactory, PoolFactory
 
 
 def test_full_path_to_public_notice_fixes_the_payout(people):

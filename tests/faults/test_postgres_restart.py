@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from apportionment import apportionment
+from apportionment import engine, publishing
 from apportionment.models import Chunk
-from tests.apportionment.conftest import approved_claim, bulk_members
-from tests.apportionment.test_worker import assert_exact, published
+from tests.apportionment.helpers import approved_claim, assert_exact, bulk_members, published
 from tests.conftest import wait_for
 from tests.factories import PoolFactory
 
@@ -43,11 +42,11 @@ def test_batch_completes_after_postgres_restarts_between_chunks(celery_worker_pr
     pool = PoolFactory(annual_cap_cents=10**9)
     bulk_members(pool, 59)
     approved_claim(pool, 1_000_001)
-    batch = apportionment.start_batch(pool, chunk_size=10)  # queued; no worker yet
+    batch = publishing.start_batch(pool, chunk_size=10)  # queued; no worker yet
     chunks = list(Chunk.objects.filter(batch=batch).order_by("number"))
     assert len(chunks) == 6
-    assert apportionment.run_chunk(chunks[0].pk).startswith("publish chunk 0")
-    assert apportionment.claim_chunk(chunks[1].pk)  # taken when the server went down
+    assert engine.run_chunk(chunks[0].pk).startswith("publish chunk 0")
+    assert engine.claim_chunk(chunks[1].pk)  # taken when the server went down
 
     restart_postgres()
 
@@ -58,6 +57,6 @@ def test_batch_completes_after_postgres_restarts_between_chunks(celery_worker_pr
         message="the other chunks done by the worker",
     )
     assert not published(batch)  # the chunk taken before the restart is still open
-    assert apportionment.sweep_stale_chunks(stale_after_seconds=0) == 1  # the rerun
+    assert engine.sweep_stale_chunks(stale_after_seconds=0) == 1  # the rerun
     wait_for(lambda: published(batch), timeout=60, message="the batch to publish")
     assert_exact(batch, 60)

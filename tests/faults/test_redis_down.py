@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from claims.models import Claim, Notification
 from claims.notifications import resend_unsent_emails
-from tests.claims.test_notifications import mail_dir  # noqa: F401 (fixture)
-from tests.claims.test_workflow import draft
+from tests.claims.helpers import draft
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.fault

@@ -65,8 +65,12 @@ def test_age_refusals(born, code, message):
 @pytest.mark.django_db
 def test_age_boundaries_are_accepted():
     pool = PoolFactory()
-    enroll(UserFactory(), pool, details=details(TODAY - dt.timedelta(days=30), seq=1))
-    enroll(UserFactory(), pool, details=details(years_ago(60, days=-1), seq=2))  # still 59
+    youngest = enroll(UserFactory(), pool, details=details(TODAY - dt.timedelta(days=30), seq=1))
+    oldest = enroll(UserFactory(), pool, details=details(years_ago(60, days=-1), seq=2))  # 59
+    for membership in (youngest, oldest):
+        membership.refresh_from_db()
+        assert membership.pool == pool and membership.status == Membership.Status.WAITING
+    assert oldest.person.age_on(TODAY) == 59 and (TODAY - youngest.person.birth_date).days == 30
 
 
 @pytest.mark.django_db

@@ -9,15 +9,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import figures
 from apportionment.models import Batch, Charge
 from ledger.models import Account
 from ledger.services import wallet_for
 from members import services
 from members.models import Membership
 from tests.apportionment import test_shortfall
-from tests.apportionment.test_collection import top_up
-from tests.apportionment.test_shortfall import balance
+from tests.apportionment.helpers import balance, top_up
 from tests.factories import UserFactory
 
 lapsing = test_shortfall.lapsing  # the fixture: Alice lapsed, Bob in his window
@@ -51,7 +50,7 @@ def test_reinstatement_on_day_30_pays_exactly_the_written_off_charges(lapsing, p
     assert charge.payment_status == "paid" and charge.written_off_at is None
     batch.refresh_from_db()
     assert batch.shortfall_cents == 0
-    assert apportionment.carried_forward_due(pool) == 0  # nothing left for line D
+    assert figures.carried_forward_due(pool) == 0  # nothing left for line D
     call_command("verify_books")
 
 

@@ -35,7 +35,9 @@ def test_a_system_transition_moves_exactly_its_sources_set_based(name):
     rule = TRANSITIONS[name]
     memberships = one_of_each_status()
     person_id = next(iter(memberships.values())).person_id
-    moved = bulk_change_status("m.person_id = %(person)s", {"person": person_id}, name, "test")
+    moved = bulk_change_status(
+        Membership.objects.filter(person_id=person_id), transition=name, cause="test"
+    )
     assert moved == len(rule.sources)
     for status, membership in memberships.items():
         membership.refresh_from_db()
@@ -70,7 +72,7 @@ def test_no_person_makes_a_system_transition(name):
 def test_a_persons_transition_is_theirs_alone_and_only_from_its_sources(name):
     rule = TRANSITIONS[name]
     with pytest.raises(PermissionDenied):
-        bulk_change_status("TRUE", {}, name, "test")
+        bulk_change_status(Membership.objects.all(), transition=name, cause="test")
     account = UserFactory()
     memberships = one_of_each_status(account)
     allowed = account if rule.actor == MEMBER else investigator()
@@ -95,6 +97,8 @@ def test_a_persons_transition_is_theirs_alone_and_only_from_its_sources(name):
 def test_a_suspended_membership_whose_claim_is_paid_is_paid_out():
     """pay_out from `suspended` is in the table (it used to be written around it)."""
     membership = MembershipFactory(status=S.SUSPENDED, pool=PoolFactory())
-    bulk_change_status("m.id = %(id)s", {"id": membership.pk}, "pay_out", "claim paid out")
+    bulk_change_status(
+        Membership.objects.filter(pk=membership.pk), transition="pay_out", cause="claim paid out"
+    )
     membership.refresh_from_db()
     assert membership.status == S.PAID_OUT and membership.ended_at is not None

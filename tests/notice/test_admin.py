@@ -4,7 +4,7 @@ import pytest
 
 from claims.models import Claim
 from notice.models import Panel
-from tests.claims.test_workflow import staff
+from tests.claims.helpers import staff
 
 from .test_panel import undecided  # noqa: F401  (fixture)
 

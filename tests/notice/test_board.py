@@ -1,16 +1,30 @@
 import pytest
 from django.urls import reverse
 
-from notice.board import age_band
-
-from .factories import ClaimFactory
+from claims.anonymized import age_band
+from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_age_bands():
-    got = [age_band(a) for a in (5, 18, 25, 35, 59, 60)]
-    assert got == ["0-17", "18-19", "20-29", "30-39", "50-59", "60+"]
+    """One rule for the notice board, the reports and the statements (there were two: the
+    reports said "10–19" of a 15-year-old whom the board called "0-17")."""
+    got = [age_band(a) for a in (0, 5, 15, 17, 18, 19, 20, 25, 35, 59, 60, 70)]
+    assert got == [
+        "0-17",
+        "0-17",
+        "0-17",
+        "0-17",
+        "18-19",
+        "18-19",
+        "20-29",
+        "20-29",
+        "30-39",
+        "50-59",
+        "60+",
+        "60+",
+    ]
 
 
 def test_board_and_api_are_anonymized(client):
@@ -41,7 +55,7 @@ JSON = "application/json"
 
 
 def test_objection_api_one_per_member_and_claimant_refused(client):
-    from .factories import MembershipFactory
+    from tests.factories import MembershipFactory
 
     claim = ClaimFactory()
     member = MembershipFactory().person.account

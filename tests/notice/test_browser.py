@@ -7,9 +7,7 @@ import pytest
 from claims.models import Claim
 from notice import services
 from tests.browser import browser_page
-from tests.factories import UserFactory
-
-from .factories import ClaimFactory, MembershipFactory
+from tests.factories import ClaimFactory, MembershipFactory, UserFactory
 
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
 OBJECTION = "The hospital named in this case does not treat this condition."

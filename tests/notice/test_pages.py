@@ -10,8 +10,8 @@ from claims.models import Claim
 from members.models import Membership
 from notice import services
 from notice.models import JuryVolunteer, Objection, Vote
+from tests.factories import ClaimFactory, MembershipFactory, UserFactory
 
-from .factories import ClaimFactory, MembershipFactory, UserFactory
 from .test_services import volunteer
 
 pytestmark = pytest.mark.django_db

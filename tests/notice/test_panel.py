@@ -6,13 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from claims import tasks
+from claims import notifications
 from claims.models import Claim, ClaimEvent, EvidenceRecord, Notification
 from notice import services
 from notice.models import JuryVolunteer, Panel
-from tests.claims.test_workflow import staff
+from tests.claims.helpers import staff
+from tests.factories import ClaimFactory, MembershipFactory, PersonFactory
 
-from .factories import ClaimFactory, MembershipFactory, PersonFactory
 from .test_services import volunteer
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,8 @@ def test_the_stratified_draw_reproduces_from_the_stored_seed():
     strata = services.juror_strata(claim, panel.drawn_at.date())
     assert seats(panel) == services.draw(strata, panel.seed)
     assert services.draw(strata, panel.seed) == services.draw(strata, panel.seed)
-    assert services.draw(strata, panel.seed + 1) != services.draw(strata, panel.seed)
+    # Another seed draws other jurors (one other seed may, rarely, draw the same nine).
+    assert any(services.draw(strata, panel.seed + k) != seats(panel) for k in range(1, 6))
     record = EvidenceRecord.objects.filter(kind="panel_draw").last()
     assert record.payload["seed"] == panel.seed
     assert record.payload["jurors"] == seats(panel)
@@ -88,9 +89,9 @@ def test_jurors_are_invited_in_app_and_by_email_after_commit(
     # Run the email task in this process as it is handed over (the real worker and broker path
     # is tested in tests/claims/test_notifications.py and tests/faults/test_redis_down.py).
     monkeypatch.setattr(
-        tasks.email_notification,
+        notifications.email_notification,
         "apply_async",
-        lambda args, **options: tasks.email_notification(*args),
+        lambda args, **options: notifications.email_notification(*args),
     )
     claim = panel_claim()
     jurors = [

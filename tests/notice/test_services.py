@@ -7,8 +7,7 @@ from django.utils import timezone
 from claims.models import Claim
 from notice import services
 from notice.models import Juror, JuryVolunteer, Objection, Panel
-
-from .factories import ClaimFactory, MembershipFactory, PersonFactory
+from tests.factories import ClaimFactory, MembershipFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 REASON = "This diagnosis date looks inconsistent with the record."

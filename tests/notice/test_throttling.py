@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
-from .factories import ClaimFactory, MembershipFactory
+from tests.factories import ClaimFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 REASON = "The hospital named in the case does not treat this."

@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apportionment import apportionment
+from apportionment import publishing
 from claims.models import Claim, ClaimEvent
 from members.models import Membership
 from reports import forecast
 from reports.models import ShareForecast
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.factories import MembershipFactory, PoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,11 +109,11 @@ def test_a_published_batch_shows_its_forecast_against_the_actual_share(client):
     pool = PoolFactory(fee_rate_bp=0)
     bulk_members(pool, 4)
     approved_claim(pool, 1_000)
-    first = run_all_chunks(apportionment.start_batch(pool))
+    first = run_all_chunks(publishing.start_batch(pool))
     pending = ShareForecast.objects.get(pool=pool, batch=None)  # recorded at publication
     assert pending.made_at >= first.published_at and pending.expected_cents == 0
     approved_claim(pool, 2_000)  # not foreseen: approved after the forecast
-    second = run_all_chunks(apportionment.start_batch(pool))
+    second = run_all_chunks(publishing.start_batch(pool))
     pending.refresh_from_db()
     assert pending.batch == second and pending.error_cents == second.base_share_cents > 0
     assert ShareForecast.objects.filter(pool=pool, batch=None).count() == 1  # the next one

@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import engine, publishing
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from reports import merkle, services
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import PoolFactory
 
@@ -91,7 +91,7 @@ def test_odd_level_promotes_the_last_node():
 def test_published_batch_stores_its_root_and_total_and_proofs_verify(tmp_path, pool):
     bulk_members(pool, 12)
     claim = approved_claim(pool, 1_300)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     assert (batch.merkle_root, batch.merkle_total_cents) == services.compute_root(batch.pk)
     assert (
         batch.merkle_root and batch.merkle_total_cents == batch.amount_cents - batch.subsidy_cents
@@ -116,7 +116,7 @@ def test_a_proofs_siblings_match_no_charge_of_the_batch_nor_a_guess(pool):
     the batch's real charges."""
     bulk_members(pool, 40)
     claim = approved_claim(pool, 4_100)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     proof = services.proofs_for(batch, claim.claimant)["proofs"][0]
     siblings = {step["hash"] for step in proof["path"]}
     assert siblings
@@ -155,7 +155,7 @@ def test_a_proofs_siblings_match_no_charge_of_the_batch_nor_a_guess(pool):
 def test_tampered_proofs_fail_and_say_why(tmp_path, pool, tamper, reason):
     bulk_members(pool, 6)
     claim = approved_claim(pool, 700)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     proof = services.proofs_for(batch, claim.claimant)["proofs"][0]
     assert verify(proof, batch.merkle_root, batch.merkle_total_cents, tmp_path).returncode == 0
     tamper(proof)
@@ -167,7 +167,7 @@ def test_tampered_proofs_fail_and_say_why(tmp_path, pool, tamper, reason):
 def test_a_wrong_published_total_is_rejected(tmp_path, pool):
     bulk_members(pool, 6)
     claim = approved_claim(pool, 700)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     proof = services.proofs_for(batch, claim.claimant)
     for total in (batch.merkle_total_cents + 1, batch.merkle_total_cents - 1):
         result = verify(proof, batch.merkle_root, total, tmp_path)
@@ -179,7 +179,7 @@ def test_a_wrong_published_total_is_rejected(tmp_path, pool):
 def test_the_salt_key_is_a_setting(pool, settings):
     bulk_members(pool, 3)
     approved_claim(pool, 400)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     settings.PROOF_SALT_KEY = "another-key"
     root, total = services.compute_root(batch.pk)
     assert root != batch.merkle_root and total == batch.merkle_total_cents
@@ -189,7 +189,7 @@ def test_the_salt_key_is_a_setting(pool, settings):
 def test_verify_batch_detects_a_changed_charge_and_a_wrong_total(pool, capsys):
     bulk_members(pool, 5)
     approved_claim(pool, 600)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     call_command("verify_batch", str(batch.pk))
     assert "match its charges" in capsys.readouterr().out
     Batch.objects.filter(pk=batch.pk).update(merkle_total_cents=batch.merkle_total_cents + 1)
@@ -209,7 +209,7 @@ def test_verify_batch_detects_a_changed_charge_and_a_wrong_total(pool, capsys):
 def test_old_roots_are_recomputed_and_kept_in_the_batch_history(pool, capsys):
     bulk_members(pool, 5)
     approved_claim(pool, 600)
-    batch = run_all_chunks(apportionment.start_batch(pool))
+    batch = run_all_chunks(publishing.start_batch(pool))
     new_root = batch.merkle_root
     old_root = hashlib.sha256(b"a root of the unsummed tree").hexdigest()
     Batch.objects.filter(pk=batch.pk).update(merkle_root=old_root, merkle_total_cents=None)
@@ -238,17 +238,17 @@ def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
     pool = PoolFactory(fee_rate_bp=0)
     bulk_members(pool, 3)
     approved_claim(pool, 400)
-    batch = apportionment.start_batch(pool)
+    batch = publishing.start_batch(pool)
     with django_capture_on_commit_callbacks() as published:
         for chunk in batch.chunks.all():
-            apportionment.run_chunk(chunk.pk)
+            engine.run_chunk(chunk.pk)
     batch.refresh_from_db()
     assert batch.status == "published" and batch.merkle_root == ""
     assert len(root_tasks(published)) == 1  # enqueued once publication commits
 
     Batch.objects.filter(pk=batch.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
     with django_capture_on_commit_callbacks() as resent:
-        apportionment.sweep_stale_chunks()
+        engine.sweep_stale_chunks()
     assert len(root_tasks(resent)) == 1  # the sweeper announces the rootless batch again
 
     root = services.store_root(batch.pk)

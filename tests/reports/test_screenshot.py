@@ -2,8 +2,8 @@
 
 import pytest
 
-from apportionment import apportionment
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
+from apportionment import publishing
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.browser import browser_page
 from tests.conftest import ARTIFACTS
 from tests.factories import PoolFactory
@@ -15,7 +15,7 @@ def test_reports_page_renders_its_charts(live_server, transactional_db):
     bulk_members(pool, 20)
     for payout in (4_000, 9_000, 6_000):
         approved_claim(pool, payout)
-        run_all_chunks(apportionment.start_batch(pool))
+        run_all_chunks(publishing.start_batch(pool))
     with browser_page() as page:
         page.goto(f"{live_server.url}/reports/")
         bars = page.locator("svg.chart").first.locator("rect")  # the share per batch

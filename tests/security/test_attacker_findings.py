@@ -15,9 +15,8 @@ from members import services as member_services
 from members.identity import make_identity_number
 from notice import services as notice_services
 from notice.models import Objection
-from tests.claims.test_workflow import draft, to_investigated
-from tests.factories import MembershipFactory, PoolFactory, UserFactory
-from tests.notice.factories import ClaimFactory
+from tests.claims.helpers import draft, to_investigated
+from tests.factories import ClaimFactory, MembershipFactory, PoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 REASON = "The hospital named in the case does not treat this."

@@ -12,14 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from apportionment import apportionment
+from apportionment import publishing
 from claims import services
 from claims.models import Claim
 from notice import services as notice_services
 from notice.models import JuryVolunteer
-from tests.apportionment.conftest import approved_claim, run_all_chunks
+from tests.apportionment.helpers import approved_claim, run_all_chunks
+from tests.factories import ClaimFactory as NoticeClaimFactory
 from tests.factories import MembershipFactory, UserFactory
-from tests.notice.factories import ClaimFactory as NoticeClaimFactory
 
 ACTORS = ["anonymous", "member_a", "member_b", "juror", "investigator", "adjudicator", "operator"]
 STAFF = {"investigator": "investigators", "adjudicator": "adjudicators", "operator": "operators"}
@@ -252,7 +252,7 @@ def world(db):
         users[actor] = user
     membership_a = users["member_a"].persons.get().memberships.get()
     approved_claim(membership_a.pool, 1_000)
-    batch = run_all_chunks(apportionment.start_batch(membership_a.pool))
+    batch = run_all_chunks(publishing.start_batch(membership_a.pool))
     charge = batch.charges.get(membership=membership_a)
     claim = services.create_draft(
         users["member_a"],

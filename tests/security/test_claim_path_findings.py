@@ -13,7 +13,7 @@ from claims.models import Claim, Evidence
 from members import services as member_services
 from members.identity import make_identity_number
 from members.models import Person
-from tests.claims.test_workflow import draft
+from tests.claims.helpers import draft
 from tests.factories import MembershipFactory, PoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

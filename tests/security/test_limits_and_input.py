@@ -11,8 +11,8 @@ from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from claims.models import Claim
+from tests.factories import ClaimFactory as PublicClaimFactory
 from tests.factories import MembershipFactory, UserFactory
-from tests.notice.factories import ClaimFactory as PublicClaimFactory
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/v1/auth/token/"

@@ -10,14 +10,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from apportionment import apportionment
+from apportionment import publishing
 from apportionment.models import BatchClaim, Charge
+from claims.anonymized import anonymized_case
 from members.models import Person
 from mutualaid.templatetags.money import cents
-from reports.services import anonymized_case
 from statements import services
-from tests.apportionment.conftest import approved_claim, run_all_chunks
-from tests.apportionment.test_collection import collect, top_up
+from tests.apportionment.helpers import approved_claim, collect, run_all_chunks, top_up
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,7 @@ def history():
     batches = []
     for claimant, funds in zip(claimants, (480, 300, None), strict=True):
         approved_claim(pool, 1200, membership=claimant)
-        batches.append(run_all_chunks(apportionment.start_batch(pool)))
+        batches.append(run_all_chunks(publishing.start_batch(pool)))
         if funds:
             top_up(account, funds)
             collect(batches[-1])

@@ -6,7 +6,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from apportionment import apportionment
+from apportionment import collection, figures, publishing
 from apportionment.models import Batch, BatchEvent, Chunk
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="show every figure, write nothing"
         )
         parser.add_argument("--wait", action="store_true", help="wait and show progress")
-        parser.add_argument("--chunk-size", type=int, default=apportionment.DEFAULT_CHUNK_SIZE)
+        parser.add_argument("--chunk-size", type=int, default=figures.DEFAULT_CHUNK_SIZE)
         parser.add_argument(
             "--collect",
             nargs="?",
@@ -55,15 +55,15 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         if dry_run:
-            self.show(apportionment.preview(pool, chunk_size=chunk_size))
+            self.show(figures.preview(pool, chunk_size=chunk_size))
             return
         try:
             if collect is not None:
-                batch = apportionment.start_collection(
+                batch = collection.start_collection(
                     self.batch_to_collect(pool, collect), via=BatchEvent.Via.COMMAND
                 )
             else:
-                batch = apportionment.start_batch(
+                batch = publishing.start_batch(
                     pool, chunk_size=chunk_size, via=BatchEvent.Via.COMMAND
                 )
         except ValidationError as exc:

@@ -18,11 +18,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apportionment import apportionment
+from apportionment import collection, publishing
 from apportionment.models import Batch, Charge
 from claims.models import Claim
 from ledger.models import Account
 from members.models import Membership
+from mutualaid import dialect
 from mutualaid.benchdata import ensure_bench_members
 from mutualaid.pairkeys import pair_key
 from pools.models import Condition
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--skip-orm", action="store_true", help="skip the slow peer (c)")
 
     def handle(self, members, chunk_size, workers, skip_orm, **options):
-        if connection.vendor != "postgresql":
+        if not dialect.is_postgres():
             raise CommandError("bench_apportion needs PostgreSQL (set DATABASE_URL).")
         if not settings.CELERY_BROKER_URL.startswith("redis"):
             raise CommandError("bench_apportion needs Redis (set REDIS_URL).")
@@ -142,7 +143,7 @@ class Command(BaseCommand):
             balance_cents=100_000
         )
         started = time.perf_counter()
-        batch = apportionment.start_batch(pool, chunk_size=chunk_size)
+        batch = publishing.start_batch(pool, chunk_size=chunk_size)
         figured = time.perf_counter() - started
         batch = self.wait(batch, Batch.Status.PUBLISHING)
         published = time.perf_counter() - started
@@ -153,7 +154,7 @@ class Command(BaseCommand):
             rooted = self.timed(lambda: self.wait_for_root(batch))
             self.stdout.write(f"    Merkle root stored {rooted:.2f} s after publication (not in b)")
             collect_started = time.perf_counter()
-            apportionment.start_collection(batch)
+            collection.start_collection(batch)
             batch = self.wait(batch, Batch.Status.COLLECTING)
         collected = time.perf_counter() - collect_started
         total = published + collected

@@ -15,6 +15,7 @@ from django.db import connection
 
 from members.models import Membership
 from members.services import daily_status_sweep
+from mutualaid import dialect
 from mutualaid.benchdata import ensure_bench_members
 
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, members, every, **options):
-        if connection.vendor != "postgresql":
+        if not dialect.is_postgres():
             raise CommandError("bench_status_sweep needs PostgreSQL (set DATABASE_URL).")
         try:
             pool = ensure_bench_members(members, self.stdout)

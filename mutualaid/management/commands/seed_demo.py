@@ -22,7 +22,7 @@ import apportionment.demo
 import claims.demo
 import members.demo
 import pools.demo
-from apportionment.apportionment import daily_retry_and_lapse
+from apportionment.arrears import daily_retry_and_lapse
 from members.services import daily_status_sweep
 
 # username, staff group (None for members), superuser, the journey that starts there

@@ -11,6 +11,7 @@ import tracemalloc
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from mutualaid import dialect
 from reports import merkle
 
 BATCH = 1
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--charges", type=int, default=1_000_000)
 
     def handle(self, charges, **options):
-        if connection.vendor != "postgresql":
+        if not dialect.is_postgres():
             raise CommandError("bench_merkle needs PostgreSQL (set DATABASE_URL).")
         started = time.perf_counter()
         root = merkle.streaming_root(stream(charges))
