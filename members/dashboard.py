@@ -13,17 +13,20 @@ from ledger.services import wallet_for
 from members.models import Membership
 from mutualaid import pagecache
 from notice.selectors import jury_service
+from reports.forecast import PARTICIPANT_STATUSES, forecasts
 
 CACHE_SECONDS = 300  # an upper bound only: every write the page shows bumps its scopes
 
 
 def dashboard_context(user) -> dict:
-    """Everything a member has with us: memberships, wallet, charges, claims, jury service."""
-    memberships = (
+    """Everything a member has with us: memberships, wallet, charges, claims, jury service,
+    and the forecast of the next share of each pool they take part in."""
+    memberships = list(
         Membership.objects.filter(person__account=user)
         .select_related("person", "pool")
         .order_by("person_id", "pk")
     )
+    pools = {m.pool_id: m.pool for m in memberships if m.status in PARTICIPANT_STATUSES}
     charges = (
         Charge.objects.of_account(user)
         .select_related("batch__pool", "membership__person")
@@ -35,6 +38,7 @@ def dashboard_context(user) -> dict:
         "email": user.email,
         "notifications": user.notifications.all()[:10],
         "memberships": memberships,
+        "forecasts": list(forecasts(list(pools.values())).values()),
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "notice",
     "apportionment",
     "reports",
+    "statements",
 ]
 
 MIDDLEWARE = [

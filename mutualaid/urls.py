@@ -7,6 +7,7 @@ from members.api import WalletView
 from mutualaid import views
 from mutualaid.api import router
 from mutualaid.token import ObtainToken
+from statements.api import StatementView
 
 # Each app registers its viewsets on the shared router in its own api.py.
 import pools.api  # noqa: F401, E402  isort:skip
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/v1/wallet/", WalletView.as_view(), name="api-wallet"),
     path("api/v1/notice/", notice.api.NoticeList.as_view(), name="api-notice"),
+    path("api/v1/statement/", StatementView.as_view(), name="api-statement"),
     path(
         "api/v1/claims/<int:pk>/objections/",
         notice.api.ClaimObjections.as_view(),
@@ -43,6 +45,7 @@ urlpatterns += i18n_patterns(
     path("", include("notice.urls")),
     path("", include("apportionment.urls")),
     path("", include("reports.urls")),
+    path("", include("statements.urls")),
     prefix_default_language=False,
 )
 

@@ -1,9 +1,14 @@
 """Pools and the condition catalogue: public, read-only."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from mutualaid.api import router
 from pools.models import BenefitBand, Condition, Pool
+from reports import forecast
+from reports.api import ForecastSerializer
 
 
 class BenefitBandSerializer(serializers.ModelSerializer):
@@ -41,6 +46,13 @@ class PoolViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     queryset = Pool.objects.prefetch_related("benefit_bands").order_by("pk")
     lookup_field = "slug"
+
+    @extend_schema(responses=ForecastSerializer)
+    @action(detail=True)
+    def forecast(self, request, slug=None):
+        """Low / expected / high share of the pool's next batch, from the approved claims not
+        yet in a batch and the claims in review weighted by the pool's past approval rates."""
+        return Response(ForecastSerializer(forecast.forecast_for(self.get_object())).data)
 
 
 class ConditionSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 from mutualaid import pagecache
 from mutualaid.layout import render_page
 from pools.models import Pool
+from reports.forecast import with_forecasts
 
 
 def home(request):
@@ -8,7 +9,11 @@ def home(request):
     content = pagecache.render_cached(
         request,
         "pools/_home.html",
-        lambda: {"pools": Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")},
+        lambda: {
+            "pools": with_forecasts(
+                Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")
+            )
+        },
         name="home",
         scopes=[pagecache.POOLS],
         timeout=pagecache.PUBLIC_SECONDS,

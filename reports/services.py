@@ -12,7 +12,7 @@ from mutualaid import pagecache
 from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
-from reports import charts, merkle
+from reports import charts, forecast, merkle
 
 LEAF_CHUNK = 20_000
 
@@ -128,14 +128,17 @@ def year_to_date_share(pool, public_batches, year: int) -> int:
 
 def overview(public_batches, year: int) -> list[dict]:
     """Per pool with public batches: its batches (newest first), charts of the share and the
-    participants per batch, and what a member paid this year."""
+    participants per batch, what a member paid this year, the forecast of the next share and
+    the past forecasts against the actual shares (with a chart of their error)."""
     batches = list(public_batches.order_by("cutoff_at"))
+    shown = [p for p in Pool.objects.order_by("pk") if any(b.pool_id == p.pk for b in batches)]
+    forecasts = forecast.forecasts(shown)
+    history = forecast.forecast_history([pool.pk for pool in shown])
     pools = []
-    for pool in Pool.objects.order_by("pk"):
+    for pool in shown:
         own = [b for b in batches if b.pool_id == pool.pk]
-        if not own:
-            continue
         labels = [b.cutoff_at.strftime("%Y-%m-%d") for b in own]
+        past = history[pool.pk]
         pools.append(
             {
                 "pool": pool,
@@ -148,6 +151,11 @@ def overview(public_batches, year: int) -> list[dict]:
                 ),
                 "ytd": year_to_date_share(pool, own, year),
                 "year": year,
+                "forecast": forecasts[pool.pk],
+                "past_forecasts": list(reversed(past)),
+                "error_chart": charts.bars(
+                    [(f.batch.cutoff_at.strftime("%Y-%m-%d"), f.error_cents) for f in past], cents
+                ),
             }
         )
     return pools

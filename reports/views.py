@@ -9,6 +9,7 @@ from apportionment.models import Batch, Charge
 from mutualaid import pagecache
 from mutualaid.layout import render_page
 from reports import services
+from reports.models import ShareForecast
 
 
 def public_batches():
@@ -33,7 +34,12 @@ def detail(request, pk):
     has_charge = request.user.is_authenticated and (
         Charge.objects.of_batch(batch.pk).filter(account=request.user).exists()
     )
-    context = {"batch": batch, "cases": services.batch_cases(batch), "has_charge": has_charge}
+    context = {
+        "batch": batch,
+        "cases": services.batch_cases(batch),
+        "has_charge": has_charge,
+        "forecast": ShareForecast.objects.filter(batch=batch).first(),
+    }
     return render(request, "reports/detail.html", context)
 
 

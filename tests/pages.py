@@ -38,6 +38,7 @@ def member_pages(username: str) -> list[str]:
         "/join/",
         "/claims/new/",
         "/charges/",
+        "/statement/",
         "/wallet/top-up/",
         "/panel/volunteer/",
     ]

@@ -46,6 +46,7 @@ def test_chinese_pages_show_no_english_of_ours(client):
         ("join", []),
         ("dashboard", []),
         ("my-charges", []),
+        ("statement", []),
         ("reports", []),
         ("report-detail", [batch.pk]),
         ("top-up", []),

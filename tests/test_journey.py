@@ -1,18 +1,21 @@
 """The whole product on a phone, once in English and once in Simplified Chinese: sign up, enroll
 self and a child, top up, file a claim with a file; an investigator and an adjudicator take it
 to public notice; the notice ends; an operator runs the batch from the admin; the member sees
-the charge and checks its proof. In Chinese, no page shows an untranslated string of ours."""
+the charge, checks its proof and downloads the year's statement. In Chinese, no page shows an
+untranslated string of ours."""
 
 import datetime as dt
 import subprocess
 import sys
 
 import pytest
+from pypdf import PdfReader
 
 from apportionment.models import Batch, Charge
 from claims.models import Claim
 from members.identity import make_identity_number
 from members.models import Membership
+from mutualaid.templatetags.money import cents
 from notice.services import close_ended_notices
 from tests.apportionment.helpers import bulk_members
 from tests.browser import browser_page
@@ -164,6 +167,13 @@ def test_member_journey_on_a_phone(
             page.locator(f"a[href$='/reports/{batch.pk}/proof.json']").first.click()
         proof = tmp_path / "proof.json"
         download.value.save_as(proof)
+        page.locator("a[href$='/statement/']").first.click()  # the charges page links it
+        trip.check()
+        assert f"#{batch.pk}" in page.inner_text("main")
+        with page.expect_download() as download:
+            page.locator("a[href*='/statement/pdf/']").click()
+        statement = tmp_path / "statement.pdf"
+        download.value.save_as(statement)
         trip.go(f"/reports/{batch.pk}/")
         root = page.inner_text("#merkle-root").strip()
         total = page.inner_text("#merkle-total").strip()
@@ -176,3 +186,6 @@ def test_member_journey_on_a_phone(
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert str(mine_charge.amount_cents) in proof.read_text()
+    text = "\n".join(p.extract_text() for p in PdfReader(statement).pages)
+    title = {"en": "Statement for", "zh-hans": "年对账单"}[language]
+    assert title in text and "Li Mei" in text and cents(mine_charge.amount_cents) in text

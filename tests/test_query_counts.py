@@ -52,13 +52,14 @@ def world(size, people):  # noqa: F811
 PAGES = {
     # name: (signed in?, url kwargs from the world, pinned query count without / with CACHE_URL)
     # With the shared cache the session and the pages' cached content come from Redis.
-    "home": (False, lambda w: {}, (2, 0)),
+    "home": (False, lambda w: {}, (6, 0)),  # 4 of them: the pools' forecasts
     "notice": (False, lambda w: {}, (2, 0)),
-    "reports": (False, lambda w: {}, (2, 0)),
-    "dashboard": (True, lambda w: {}, (12, 1)),
+    "reports": (False, lambda w: {}, (8, 0)),  # 5: the forecasts and their history
+    "dashboard": (True, lambda w: {}, (17, 1)),  # 5: the member's pools' forecasts
     "my-charges": (True, lambda w: {}, (4, 3)),
+    "statement": (True, lambda w: {}, (5, 4)),
     "claim-detail": (True, lambda w: {"pk": w[1].pk}, (7, 6)),
-    "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (2, 2)),
+    "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (3, 3)),
 }
 
 

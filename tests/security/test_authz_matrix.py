@@ -120,6 +120,12 @@ WEB.update(
         "batch-detail": everyone(200),
         "charge-list": signed_in(200, anonymous=401),
         "charge-detail": {**signed_in(404, anonymous=401), "member_a": 200},
+        # Each caller's own statement (an empty one for who has no charges).
+        "statement": signed_in(200),
+        "statement-csv": signed_in(200),
+        "statement-pdf": signed_in(200),
+        "api-statement": signed_in(200, anonymous=401),
+        "pool-forecast": everyone(200),
     }
 )
 # URL name (or API operation) -> callable(world) -> kwargs
@@ -132,6 +138,8 @@ PARAMS = {
     "batch-detail": lambda w: {"pk": w["batch"].pk},
     "batch-proof": lambda w: {"pk": w["batch"].pk},
     "pool-detail": lambda w: {"slug": w["membership"].pool.slug},
+    "pool-forecast": lambda w: {"slug": w["membership"].pool.slug},
+    "GET /api/v1/pools/{slug}/forecast/": lambda w: {"slug": w["membership"].pool.slug},
     "condition-detail": lambda w: {"code": w["condition"].code},
     "withdraw": lambda w: {"pk": w["membership"].pk},
     "reinstate": lambda w: {"pk": w["membership"].pk},
@@ -176,6 +184,8 @@ API = {
     "GET /api/v1/charges/": signed_in(200, anonymous=401),
     "GET /api/v1/pools/": everyone(200),
     "GET /api/v1/pools/{slug}/": everyone(200),
+    "GET /api/v1/pools/{slug}/forecast/": everyone(200),
+    "GET /api/v1/statement/": signed_in(200, anonymous=401),
     "GET /api/v1/conditions/": everyone(200),
     "GET /api/v1/conditions/{code}/": everyone(200),
     "GET /api/v1/memberships/": signed_in(200, anonymous=401),
