@@ -36,6 +36,9 @@ def pytest_configure(config):
         )
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise pytest.UsageError("Tests need Redis: set REDIS_URL (bin/test does).")
+    # Every test reads the primary (a replica sees only committed rows): the router's own tests
+    # (tests/test_replica.py) turn replica reads on.
+    settings.REPLICA_READS = False
 
 
 def pytest_collection_modifyitems(items):
