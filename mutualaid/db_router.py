@@ -144,7 +144,9 @@ def wrote_recently(request) -> bool:
 
 
 def replica_answers() -> bool:
-    """A replica that cannot be reached costs its reads, not the page: they go to the primary."""
+    """A replica that cannot be connected to costs its reads, not the page: they go to the
+    primary. (One that fails during a request fails that request; Django then drops the
+    connection, and the next request finds it unreachable here.)"""
     try:
         connections[REPLICA].ensure_connection()
     except DatabaseError as exc:

@@ -205,6 +205,22 @@ def test_a_page_cached_just_after_a_change_is_rendered_from_the_primary(client, 
 
 
 @on_the_replica
+def test_a_replica_that_cannot_be_reached_costs_its_reads_not_the_page(client, pool):
+    published_batch(pool)
+    replica = connections["replica"]
+    replica.close()
+    port = replica.settings_dict["PORT"]
+    replica.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        with CaptureQueriesContext(connections["default"]) as default:
+            response = client.get("/api/v1/batches/")
+    finally:
+        replica.settings_dict["PORT"] = port
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert "apportionment_batch" in tables(query["sql"] for query in default.captured_queries)
+
+
+@on_the_replica
 def test_writes_and_migrations_never_go_to_the_replica():
     for model in (Batch, Objection):
         assert router.db_for_write(model) == "default"
