@@ -260,6 +260,7 @@ assert not response.cookies
 print("ok")
 """
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_REPLICA_URL"}
+    env["REPLICA_READS"] = "true"  # on, as in production: only the missing URL keeps it off
     env.setdefault("DJANGO_SETTINGS_MODULE", "mutualaid.settings")
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
