@@ -4,6 +4,7 @@ so these tests commit (transactional) and wait for replay, or pause replay to ma
 visible. The last test needs no replica: without one every read is on the primary."""
 
 import contextlib
+import io
 import os
 import re
 import subprocess
@@ -12,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections, router
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -229,6 +232,17 @@ def test_writes_and_migrations_never_go_to_the_replica():
     # The replica refuses writes itself, should anything try.
     with pytest.raises(Exception, match="read-only transaction"):
         scalar("replica", "CREATE TABLE never_written (id int) ")
+
+
+@on_the_replica
+def test_replica_lag_measures_commit_to_replay():
+    out = io.StringIO()
+    call_command("replica_lag", commits=5, stdout=out)
+    figures = dict(re.findall(r"(p50|p95|p99|max) ([0-9.]+)", out.getvalue()))
+    assert out.getvalue().startswith("5 commits") and set(figures) == {"p50", "p95", "p99", "max"}
+    assert 0 < float(figures["p50"]) <= float(figures["max"]) < 30_000
+    with pytest.raises(CommandError, match="between 1 and"):
+        call_command("replica_lag", commits=0)
 
 
 def test_without_a_replica_every_read_is_on_the_primary():
