@@ -20,12 +20,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apportionment import apportionment
+from apportionment import publishing
 from apportionment.models import Batch
 from mutualaid import db_router
 from notice.models import Objection
-from tests.apportionment.conftest import approved_claim, bulk_members, run_all_chunks
-from tests.notice.factories import ClaimFactory, MembershipFactory
+from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
+from tests.factories import ClaimFactory, MembershipFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 REASON = "The hospital named in the case does not treat this."
@@ -109,7 +109,7 @@ def tables(sqls):
 def published_batch(pool):
     bulk_members(pool, 8)
     approved_claim(pool, 5_000)
-    return run_all_chunks(apportionment.start_batch(pool))
+    return run_all_chunks(publishing.start_batch(pool))
 
 
 @on_the_replica
@@ -148,7 +148,7 @@ def test_a_batch_published_while_the_replica_lags_shows_once_replayed(client, po
     published_batch(pool)
     with replay_paused():
         approved_claim(pool, 7_000)
-        second = run_all_chunks(apportionment.start_batch(pool))  # committed on the primary
+        second = run_all_chunks(publishing.start_batch(pool))  # committed on the primary
         listed = [row["id"] for row in client.get("/api/v1/batches/").json()["results"]]
         assert second.pk not in listed  # read on the paused replica
         assert Batch.objects.filter(pk=second.pk).exists()  # outside a request: the primary
