@@ -295,7 +295,7 @@ def _complete_collection(batch: Batch):
                 (system_account(Account.Kind.SPONSOR), -batch.subsidy_cents),
                 (reserve, batch.subsidy_cents),
             ],
-            memo=f"sponsor subsidy of batch {batch.pk} (annual cap)",
+            memo=f"sponsor subsidy of batch {batch.pk} ({batch.sponsor_reason or 'annual cap'})",
         )
     settle_carried_forward(batch, reserve)
     engine.move_batch(batch, Batch.Status.COLLECTED, collected_at=timezone.now())
@@ -315,7 +315,8 @@ def settle_carried_forward(batch: Batch, reserve: Account):
 
 
 def pay_out(batch: Batch):
-    """Credit each claim of the batch to its claimant's wallet; the claim becomes paid."""
+    """Credit each claim of the batch to its claimant's wallet; the claim becomes paid. Then
+    the sponsored schemes' claims, from the sponsor's account (`pay_scheme_claims`)."""
 
     reserve = system_account(Account.Kind.POOL_RESERVE, batch.pool)
     included = batch.batch_claims.select_related("claim__claimant", "claim__membership")
@@ -333,7 +334,23 @@ def pay_out(batch: Batch):
             transition="pay_out",
             cause=f"claim {claim.pk} paid out",
         )
+    pay_scheme_claims(batch)
     engine.move_batch(batch, Batch.Status.PAID_OUT, paid_out_at=timezone.now())
+
+
+def pay_scheme_claims(batch: Batch):
+    """A sponsored scheme's claims listed with the batch are paid by the sponsor, not from the
+    reserve the members filled; the membership goes on (the scheme is a cover besides it)."""
+    sponsor = system_account(Account.Kind.SPONSOR)
+    for item in batch.scheme_payouts.select_related("claim"):
+        claim = item.claim
+        if not workflow.run_system_many([claim.pk], "pay", note=f"batch {batch.pk}"):
+            continue
+        post(
+            "scheme-payout",
+            [(sponsor, -item.payout_cents), (wallet_for(claim.claimant), item.payout_cents)],
+            memo=f"payout of scheme claim {claim.pk} by the sponsor (batch {batch.pk})",
+        )
 
 
 def _collect_chunk(chunk: Chunk) -> tuple[int, int]:

@@ -13,6 +13,8 @@ from ledger.services import wallet_for
 from members.models import Membership
 from mutualaid import pagecache
 from notice.selectors import jury_service
+from pools.models import WindDown
+from pools.winddown import wind_down_of
 
 CACHE_SECONDS = 300  # an upper bound only: every write the page shows bumps its scopes
 
@@ -21,9 +23,11 @@ def dashboard_context(user) -> dict:
     """Everything a member has with us: memberships, wallet, charges, claims, jury service."""
     memberships = (
         Membership.objects.filter(person__account=user)
-        .select_related("person", "pool")
+        .select_related("person", "pool__wind_down")
         .order_by("person_id", "pk")
     )
+    # The pools of theirs that are closing or closed: a banner each (SPEC 11).
+    closing = {m.pool_id: m.pool for m in memberships if wind_down_of(m.pool)}
     charges = (
         Charge.objects.of_account(user)
         .select_related("batch__pool", "membership__person")
@@ -35,6 +39,10 @@ def dashboard_context(user) -> dict:
         "email": user.email,
         "notifications": user.notifications.all()[:10],
         "memberships": memberships,
+        "closing_pools": list(closing.values()),
+        "may_request_payback": any(
+            pool.wind_down.status == WindDown.Status.CLOSED for pool in closing.values()
+        ),
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,

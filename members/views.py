@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from apportionment.models import Batch
 from ledger.services import wallet_for
@@ -13,6 +14,7 @@ from members.forms import EmailForm, JoinForm, SignupForm, TopUpForm
 from members.models import Membership
 from mutualaid import auth, throttling
 from mutualaid.layout import render_page
+from pools import winddown
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -194,4 +196,17 @@ def verify_email(request, token):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Your email address is now %(email)s.") % {"email": email})
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def payback(request):
+    """Once a pool of theirs closed, the member takes the wallet's balance back (SPEC 11)."""
+    try:
+        winddown.request_payback(user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your wallet's balance will be paid back to you."))
     return redirect("dashboard")

@@ -1,6 +1,8 @@
+from django.db.models import Q
+
 from mutualaid import pagecache
 from mutualaid.layout import render_page
-from pools.models import Pool
+from pools.models import Pool, WindDown
 
 
 def home(request):
@@ -8,7 +10,14 @@ def home(request):
     content = pagecache.render_cached(
         request,
         "pools/_home.html",
-        lambda: {"pools": Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")},
+        lambda: {
+            # A closing pool stays listed, with its banner, until it has closed.
+            "pools": Pool.objects.filter(
+                Q(is_open=True) | Q(wind_down__status=WindDown.Status.WINDING_DOWN)
+            )
+            .select_related("wind_down")
+            .prefetch_related("benefit_bands")
+        },
         name="home",
         scopes=[pagecache.POOLS],
         timeout=pagecache.PUBLIC_SECONDS,

@@ -33,7 +33,13 @@ def detail(request, pk):
     has_charge = request.user.is_authenticated and (
         Charge.objects.of_batch(batch.pk).filter(account=request.user).exists()
     )
-    context = {"batch": batch, "cases": services.batch_cases(batch), "has_charge": has_charge}
+    cases, sponsored_cases = services.cases_by_payer(batch)
+    context = {
+        "batch": batch,
+        "cases": cases,
+        "sponsored_cases": sponsored_cases,
+        "has_charge": has_charge,
+    }
     return render(request, "reports/detail.html", context)
 
 

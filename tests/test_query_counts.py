@@ -57,7 +57,8 @@ PAGES = {
     "reports": (False, lambda w: {}, (2, 0)),
     "dashboard": (True, lambda w: {}, (12, 1)),
     "my-charges": (True, lambda w: {}, (4, 3)),
-    "claim-detail": (True, lambda w: {"pk": w[1].pk}, (7, 6)),
+    # The draft form's choices: memberships, conditions, sponsored schemes (one query each).
+    "claim-detail": (True, lambda w: {"pk": w[1].pk}, (8, 7)),
     "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (2, 2)),
 }
 
