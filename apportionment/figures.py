@@ -80,30 +80,22 @@ def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
     return (payouts * fee_rate_bp * 2 + 10_000) // 20_000
 
 
+def _approved_by(pool: Pool, cutoff: datetime):
+    return Claim.objects.filter(
+        pool=pool, status=Claim.Status.APPROVED, approved_at__lte=cutoff, payout_cents__isnull=False
+    )
+
+
 def claims_due(pool: Pool, cutoff: datetime):
     """Approved claims of the pool approved at or before T and in no earlier batch (P); a
     sponsored scheme's claims are the sponsor's, never apportioned (`scheme_claims_due`)."""
-    return Claim.objects.filter(
-        pool=pool,
-        status=Claim.Status.APPROVED,
-        approved_at__lte=cutoff,
-        batch_claim__isnull=True,
-        payout_cents__isnull=False,
-        scheme__isnull=True,
-    )
+    return _approved_by(pool, cutoff).filter(batch_claim__isnull=True, scheme__isnull=True)
 
 
 def scheme_claims_due(pool: Pool, cutoff: datetime):
     """Approved claims of the pool's sponsored schemes, paid by the sponsor in the payout step
     of the next batch (SPEC 11)."""
-    return Claim.objects.filter(
-        pool=pool,
-        status=Claim.Status.APPROVED,
-        approved_at__lte=cutoff,
-        scheme_payout__isnull=True,
-        payout_cents__isnull=False,
-        scheme__isnull=False,
-    )
+    return _approved_by(pool, cutoff).filter(scheme_payout__isnull=True, scheme__isnull=False)
 
 
 def sponsor_reason(pool: Pool, cutoff: datetime) -> str:

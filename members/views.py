@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from apportionment.models import Batch
 from ledger.services import wallet_for
@@ -200,13 +199,13 @@ def verify_email(request, token):
 
 
 @login_required
-@require_POST
 def payback(request):
-    """Once a pool of theirs closed, the member takes the wallet's balance back (SPEC 11)."""
-    try:
-        winddown.request_payback(user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Your wallet's balance will be paid back to you."))
-    return redirect("dashboard")
+    """A confirmation page, then the wallet's balance paid back (POST): once a pool of the
+    member's has closed (SPEC 11)."""
+    if request.method == "POST":
+        return _confirmed(
+            request,
+            lambda: winddown.request_payback(user=request.user),
+            _("Your wallet's balance will be paid back to you."),
+        )
+    return render(request, "members/payback.html", {"wallet": wallet_for(request.user)})

@@ -39,6 +39,7 @@ def member_pages(username: str) -> list[str]:
         "/claims/new/",
         "/charges/",
         "/wallet/top-up/",
+        "/wallet/payback/",
         "/panel/volunteer/",
     ]
     pages += [
@@ -58,6 +59,9 @@ def staff_pages() -> list[str]:
         "/admin/claims/claim/",
         "/admin/apportionment/batch/",
         "/admin/members/membership/",
+        "/admin/pools/pool/",
+        "/admin/pools/winddown/",
+        "/admin/claims/sponsoredscheme/add/",
     ]
     pages += [
         f"/admin/claims/claim/{pk}/change/"

@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from apportionment import books, collection, publishing
 from apportionment.models import Batch, Charge
@@ -16,6 +18,7 @@ from claims.models import Claim, Notification
 from ledger.models import Account
 from members import services as member_services
 from members.models import Membership, Person
+from mutualaid import pagecache
 from pools.models import CLAIM_WINDOW_DAYS, WindDown
 from pools.winddown import (
     announce_wind_down,
@@ -23,7 +26,14 @@ from pools.winddown import (
     last_claim_day,
     request_payback,
 )
-from tests.apportionment.helpers import approved_claim, balance, family, published, top_up
+from tests.apportionment.helpers import (
+    approved_claim,
+    balance,
+    family,
+    published,
+    run_all_chunks,
+    top_up,
+)
 from tests.claims.helpers import staff
 from tests.conftest import wait_for
 from tests.factories import PersonFactory, PoolFactory, UserFactory
@@ -233,3 +243,40 @@ def test_no_payback_before_a_pool_has_closed():
         request_payback(user=account)
     assert Person.objects.filter(account=account).exists()
     assert Account.objects.get(kind="wallet", owner=account).balance_cents == 10_00
+
+
+@pytest.mark.django_db
+def test_members_see_the_closing_in_both_languages_and_take_their_wallet_back(client):
+    pool = PoolFactory(name="Health pool", name_zh="健康互助计划")
+    account, (member,) = family(pool, 1)
+    top_up(account, 20_00)
+    approved_claim(pool, 100_00)
+    announce_wind_down(pool=pool, actor=None, via=WindDown.Via.COMMAND)
+    run_all_chunks(publishing.start_batch(pool))
+    client.force_login(account)
+    english = {
+        "home": "This pool is closing.",
+        "dashboard": "This pool is closing.",
+        "my-charges": "paid by the sponsor: The pool is winding down",
+    }
+    for name, text in english.items():
+        assert text in client.get(reverse(name)).content.decode(), name
+    with translation.override("zh-hans"):
+        for name in ("home", "dashboard"):
+            body = client.get(reverse(name)).content.decode()
+            assert "该计划即将关闭。" in body and "This pool is closing" not in body, name
+        charges = client.get(reverse("my-charges")).content.decode()
+        assert "由赞助方支付" in charges and "计划正在关停" in charges
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Pay my balance back to me" not in dashboard  # not before the pool has closed
+
+    WindDown.objects.filter(pool=pool).update(
+        status=WindDown.Status.CLOSED, closed_at=timezone.now()
+    )
+    pagecache.bump(pagecache.MEMBERS, pagecache.POOLS)  # what the daily close's save does
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "This pool has closed." in dashboard and "Pay my balance back to me" in dashboard
+    assert "¥20.00" in client.get(reverse("payback")).content.decode()  # confirm first
+    assert client.post(reverse("payback")).status_code == 302
+    assert Account.objects.get(kind="wallet", owner=account).balance_cents == 0
+    assert "This pool is closing." not in client.get(reverse("home")).content.decode()
