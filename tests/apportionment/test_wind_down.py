@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from apportionment import books, collection, publishing
+from apportionment import books, collection, figures, publishing
 from apportionment.models import Batch, Charge
 from claims import services as claim_services
 from claims import workflow
@@ -232,6 +232,14 @@ def test_the_command_refuses_with_a_message():
     out = io.StringIO()
     call_command("wind_down", pool.slug, "--announce", stdout=out)
     assert "is closing" in out.getvalue() and WindDown.objects.filter(pool=pool).exists()
+    # The next batch's preview: the sponsor pays it whole.
+    family(pool, 3)
+    approved_claim(pool, 100_00)
+    preview = figures.preview(pool)
+    assert preview["subsidy_cents"] == preview["amount_cents"] > 0
+    out = io.StringIO()
+    call_command("apportion", pool.slug, "--dry-run", stdout=out)
+    assert "The sponsor pays the whole amount: wind_down." in out.getvalue()
 
 
 @pytest.mark.django_db

@@ -20,6 +20,7 @@ from tests.apportionment.helpers import (
     run_all_chunks,
     top_up,
 )
+from tests.claims.helpers import staff
 from tests.factories import ConditionFactory, PoolFactory
 
 PAYOUT = 10_000_00
@@ -135,3 +136,28 @@ def test_a_scheme_covers_only_its_period_and_one_claim_a_member(people):
     )
     assert {first.status, regular.status} == {Claim.Status.SUBMITTED}
     assert Claim.objects.filter(scheme=scheme).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_operator_creates_a_scheme_in_the_admin_and_a_reviewer_cannot(client, people):
+    pool = PoolFactory()
+    form = {
+        "pool": pool.pk,
+        "event": "Novel coronavirus pneumonia",
+        "event_zh": "新冠肺炎",
+        "starts_on": "2020-01-01",
+        "ends_on": "2020-12-31",
+        "payout_cents": 10_000_00,
+        "sponsor": "The platform",
+    }
+    client.force_login(people["inv"])
+    assert client.post("/admin/claims/sponsoredscheme/add/", form).status_code == 403
+    assert not SponsoredScheme.objects.exists()
+    operator = staff("op", "operators")
+    client.force_login(operator)
+    assert client.post("/admin/claims/sponsoredscheme/add/", form).status_code == 302
+    scheme = SponsoredScheme.objects.get()
+    assert (scheme.pool, scheme.created_by, scheme.payout_cents) == (pool, operator, 10_000_00)
+    backwards = {**form, "starts_on": "2021-01-01"}
+    page = client.post("/admin/claims/sponsoredscheme/add/", backwards)
+    assert page.status_code == 200 and SponsoredScheme.objects.count() == 1  # refused
