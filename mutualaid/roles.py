@@ -25,6 +25,10 @@ ROLE_PERMISSIONS = {
     OPERATORS: [
         "pools.view_pool",
         "pools.change_pool",
+        "pools.view_winddown",
+        "claims.view_sponsoredscheme",
+        "claims.add_sponsoredscheme",
+        "claims.change_sponsoredscheme",
         "members.view_membership",
         "members.add_membership",
         "apportionment.view_batch",
