@@ -12,7 +12,7 @@ from statements import services
 
 class StatementBatchSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    pool = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    pool = serializers.CharField(source="pool.slug", read_only=True)
     cutoff_at = serializers.DateTimeField()
     payouts_cents = serializers.IntegerField(help_text="P")
     fee_cents = serializers.IntegerField(help_text="F")
