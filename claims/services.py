@@ -19,6 +19,7 @@ from claims import evidence_log, workflow
 from claims.models import Claim, Evidence
 from members.models import Membership
 from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
+from pools.rules import rules_on
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # SPEC 4: per claim, at most this many files and bytes in all (a member must not fill the disk).
@@ -134,8 +135,12 @@ def submission_problems(claim: Claim) -> list[str]:
             )
             % {"day": membership.waiting_ends_on}
         )
-    if not claim.pool.conditions.filter(pk=claim.condition_id).exists():
-        problems.append(_("This condition is not covered by the pool."))
+    # Judged by the rules in force on the diagnosis date (SPEC 11), not today's.
+    if not rules_on(claim.pool, claim.diagnosis_date).covers(claim.condition):
+        problems.append(
+            _("This condition is not covered by the pool's rules in force on %(day)s.")
+            % {"day": claim.diagnosis_date}
+        )
     others = Claim.objects.filter(membership=membership).exclude(pk=claim.pk)
     if others.exclude(status__in=Claim.CLOSED_STATUSES).exists():
         problems.append(_("This membership already has an open or paid claim."))

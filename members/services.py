@@ -20,6 +20,7 @@ from members.transitions import INVESTIGATOR, MEMBER, SYSTEM, TRANSITIONS
 from mutualaid import pagecache
 from mutualaid.roles import has_role
 from pools.models import Pool
+from pools.rules import rules_on
 
 S = Membership.Status
 MAX_TOP_UP_CENTS = 100_000_00
@@ -129,7 +130,9 @@ def enroll(
                 pool=pool,
                 status=S.WAITING,
                 joined_at=now,
-                waiting_ends_on=today + dt.timedelta(days=pool.waiting_days),
+                # Fixed at the join by the rules in force that day: a later version does not
+                # move an observation period that has begun.
+                waiting_ends_on=today + dt.timedelta(days=rules_on(pool, today).waiting_days),
                 status_changed_at=now,
             )
             MembershipStatusChange.objects.create(

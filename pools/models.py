@@ -3,6 +3,7 @@
 import datetime as dt
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -113,11 +114,6 @@ class Pool(models.Model):
         """The date of a moment where the pool's members live (a join, a lapse)."""
         return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(self.time_zone))
 
-    def payout_for_age(self, age_years: int) -> int | None:
-        """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""
-        band = self.benefit_bands.filter(min_age__lte=age_years, max_age__gte=age_years).first()
-        return band.payout_cents if band else None
-
 
 class BenefitBand(models.Model):
     """One row of a pool's benefit schedule: payout by age at diagnosis (inclusive bounds)."""
@@ -139,3 +135,70 @@ class BenefitBand(models.Model):
 
     def __str__(self):
         return f"{self.pool}: {self.min_age}-{self.max_age}"
+
+
+class RuleVersion(models.Model):
+    """One published version of a pool's rules (SPEC 11): what judges a claim diagnosed from
+    `effective_on` until the next version. Rows are append-only (a database trigger refuses an
+    update or a delete): a published rule is never changed, a new version replaces it. A draft
+    is the operator's form, never a row. The pool's own fields cache the version in force today
+    (`pools.rules.apply_due_versions`), so the batch engine reads the pool row unchanged.
+
+    Every number SPEC names for a pool lives here once, its SPEC value as the default."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="rule_versions")
+    effective_on = models.DateField(_("effective on"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("what changed and why"), blank=True)
+    # Coverage (SPEC 2): condition codes of the catalogue, and the benefit schedule as
+    # [min_age, max_age, payout_cents] rows with inclusive ages.
+    condition_codes = models.JSONField(_("covered conditions"), default=list)
+    benefit_schedule = models.JSONField(_("benefit schedule"), default=list)
+    min_join_age_days = models.PositiveIntegerField(_("youngest join age (days)"), default=30)
+    max_join_age_years = models.PositiveIntegerField(_("oldest join age (years)"), default=59)
+    exit_age_years = models.PositiveIntegerField(_("exit age (years)"), default=60)
+    waiting_days = models.PositiveIntegerField(_("observation period (days)"), default=90)
+    fee_rate_bp = models.PositiveIntegerField(_("management fee (basis points)"), default=800)
+    annual_cap_cents = models.BigIntegerField(_("annual cap (cents)"), default=18800)
+    # Membership (SPEC 3).
+    grace_days = models.PositiveIntegerField(_("retry window (days)"), default=5)
+    # Review (SPEC 4).
+    notice_days = models.PositiveIntegerField(_("public notice (days)"), default=3)
+    appeal_days = models.PositiveIntegerField(_("appeal window (days)"), default=14)
+    panel_size = models.PositiveIntegerField(_("panel size (jurors)"), default=9)
+    min_votes = models.PositiveIntegerField(_("vote minimum"), default=5)
+    vote_days = models.PositiveIntegerField(_("voting time (days)"), default=3)
+    juror_min_age = models.PositiveIntegerField(_("youngest juror (years)"), default=18)
+    juror_active_days = models.PositiveIntegerField(
+        _("juror active for at least (days)"), default=30
+    )
+
+    class Meta:
+        ordering = ["pool", "effective_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "effective_on"], name="rule_version_one_per_pool_and_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_rate_bp__lte=10000), name="rule_version_fee_at_most_100pct"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_cap_cents__gte=0), name="rule_version_cap_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
+                name="rule_version_exit_age_after_join_age",
+            ),
+            models.CheckConstraint(
+                condition=Q(panel_size__gte=1)
+                & Q(min_votes__gte=1)
+                & Q(min_votes__lte=models.F("panel_size")),
+                name="rule_version_votes_fit_the_panel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pool.slug} from {self.effective_on}"
