@@ -25,6 +25,8 @@ ROLE_PERMISSIONS = {
     OPERATORS: [
         "pools.view_pool",
         "pools.change_pool",
+        "pools.view_ruleversion",
+        "pools.add_ruleversion",
         "members.view_membership",
         "members.add_membership",
         "apportionment.view_batch",

@@ -161,8 +161,8 @@ class RuleVersion(models.Model):
     max_join_age_years = models.PositiveIntegerField(_("oldest join age (years)"), default=59)
     exit_age_years = models.PositiveIntegerField(_("exit age (years)"), default=60)
     waiting_days = models.PositiveIntegerField(_("observation period (days)"), default=90)
-    fee_rate_bp = models.PositiveIntegerField(_("management fee (basis points)"), default=800)
-    annual_cap_cents = models.BigIntegerField(_("annual cap (cents)"), default=18800)
+    fee_rate_bp = models.PositiveIntegerField(_("management fee"), default=800)
+    annual_cap_cents = models.BigIntegerField(_("annual cap"), default=18800)
     # Membership (SPEC 3).
     grace_days = models.PositiveIntegerField(_("retry window (days)"), default=5)
     # Review (SPEC 4).

@@ -158,10 +158,11 @@ def _yuan(cents: int) -> str:
     return f"¥{as_yuan(cents)}"
 
 
-def describe(name: str, value) -> str:
-    """A rule's value in words a member reads (money in yuan, the schedule by age)."""
+def describe(name: str, value, names: dict | None = None) -> str:
+    """A rule's value in words a member reads (money in yuan, the schedule by age; conditions
+    by code and, given `names`, by name)."""
     if name == "condition_codes":
-        return ", ".join(sorted(value)) or "—"
+        return conditions_text(value, names)
     if name == "benefit_schedule":
         return "; ".join(f"{low}–{high}: {_yuan(payout)}" for low, high, payout in value) or "—"
     if name == "annual_cap_cents":
@@ -171,13 +172,20 @@ def describe(name: str, value) -> str:
     return str(value)
 
 
+def conditions_text(codes, names: dict | None = None) -> str:
+    names = names or {}
+    shown = [f"{code} {names[code]}" if code in names else code for code in sorted(codes)]
+    return ", ".join(shown) or "—"
+
+
 def label(name: str) -> str:
     return str(RuleVersion._meta.get_field(name).verbose_name)
 
 
-def differences(before: Rules | None, after: Rules) -> list[Difference]:
+def differences(before: Rules | None, after: Rules, names: dict | None = None) -> list[Difference]:
     """What `after` changes against `before` (everything when there is no `before`). Covered
-    conditions are listed as added and removed, not as two long lists."""
+    conditions are listed as added and removed, not as two long lists; `names` maps condition
+    codes to the names shown with them."""
     old = before.values() if before else {}
     changes = []
     for name in ("condition_codes", "benefit_schedule", *NUMBERS):
@@ -187,35 +195,56 @@ def differences(before: Rules | None, after: Rules) -> list[Difference]:
         if name == "condition_codes" and before is not None:
             added = sorted(set(new_value) - set(old[name]))
             removed = sorted(set(old[name]) - set(new_value))
-            changes.append(
-                Difference(
-                    name,
-                    label(name),
-                    _("removed: %(codes)s") % {"codes": ", ".join(removed) or "—"},
-                    _("added: %(codes)s") % {"codes": ", ".join(added) or "—"},
-                )
-            )
+            parts = [
+                _("added: %(codes)s") % {"codes": conditions_text(added, names)} if added else "",
+                _("removed: %(codes)s") % {"codes": conditions_text(removed, names)}
+                if removed
+                else "",
+            ]
+            changes.append(Difference(name, label(name), "", "; ".join(filter(None, parts))))
             continue
         changes.append(
             Difference(
                 name,
                 label(name),
-                describe(name, old[name]) if name in old else "",
-                describe(name, new_value),
+                describe(name, old[name], names) if name in old else "",
+                describe(name, new_value, names),
             )
         )
     return changes
 
 
-def history(pool: Pool) -> list[tuple[RuleVersion, list[Difference]]]:
-    """Every version of the pool, oldest first, each with what it changed (one query)."""
+@dataclass(frozen=True)
+class VersionChanges:
+    version: RuleVersion
+    rules: Rules
+    changes: list[Difference]
+    in_force: bool  # the version that judges a diagnosis made today
+    scheduled: bool  # published, not in force yet
+
+
+def history(pool: Pool) -> list[VersionChanges]:
+    """Every version of the pool, newest first, each with what it changed against the one
+    before (two queries: the versions and the condition names)."""
     versions = list(RuleVersion.objects.filter(pool=pool).order_by("effective_on"))
+    codes = {code for version in versions for code in version.condition_codes}
+    names = {c.code: c.display_name for c in Condition.objects.filter(code__in=codes)}
+    today = pool.today()
+    current = max((v.effective_on for v in versions if v.effective_on <= today), default=None)
     rows, previous = [], None
     for version in versions:
         rules = from_version(version)
-        rows.append((version, differences(previous, rules)))
+        rows.append(
+            VersionChanges(
+                version=version,
+                rules=rules,
+                changes=differences(previous, rules, names),
+                in_force=version.effective_on == current,
+                scheduled=version.effective_on > today,
+            )
+        )
         previous = rules
-    return rows
+    return rows[::-1]
 
 
 # --- drafting and publishing --------------------------------------------------------------------
@@ -282,6 +311,22 @@ def check_rule_values(values: dict) -> Rules:
     )
 
 
+def record_first_version(*, pool: Pool, effective_on: dt.date | None = None, by=None):
+    """A new pool's rules as its first version, in force from `effective_on` (its first day):
+    no notice is owed, it has no members yet. Refused once the pool has a version."""
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        if RuleVersion.objects.filter(pool=pool).exists():
+            raise ValidationError(_("This pool's rules have versions already."), code="has_rules")
+        return RuleVersion.objects.create(
+            pool=pool,
+            effective_on=effective_on or pool.today(),
+            published_at=timezone.now(),
+            published_by=by,
+            **from_pool(pool).values(),
+        )
+
+
 @transaction.atomic
 def publish_rule_version(
     *, pool: Pool, effective_on: dt.date, values: dict, note: str, by
@@ -339,7 +384,7 @@ def notice_text(version: RuleVersion) -> str:
                 )
                 % {"pool": version.pool.display_name, "day": version.effective_on.isoformat()}
             )
-    return "\n".join(texts)[:300]
+    return " / ".join(texts)[:300]
 
 
 def notify_members_of_change(version: RuleVersion) -> int:
@@ -349,19 +394,19 @@ def notify_members_of_change(version: RuleVersion) -> int:
     from members.models import Membership
 
     text, now = notice_text(version), timezone.now()
+    open_statuses = ", ".join(f"'{status}'" for status in Membership.OPEN_STATUSES)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {Notification._meta.db_table} (recipient_id, text, created_at)
             SELECT DISTINCT p.account_id, %(text)s, %(now)s
               FROM members_membership m JOIN members_person p ON p.id = m.person_id
-             WHERE m.pool_id = %(pool)s AND m.status IN %(open)s
+             WHERE m.pool_id = %(pool)s AND m.status IN ({open_statuses})
             """,
             {
                 "text": text,
                 "now": now,
                 "pool": version.pool_id,
-                "open": tuple(str(s) for s in Membership.OPEN_STATUSES),
             },
         )
     # The rows just written (the email outbox's index: unsent, by creation time).

@@ -1,5 +1,8 @@
+from django.shortcuts import get_object_or_404
+
 from mutualaid import pagecache
 from mutualaid.layout import render_page
+from pools import rules
 from pools.models import Pool
 from reports.forecast import with_forecasts
 
@@ -19,3 +22,25 @@ def home(request):
         timeout=pagecache.PUBLIC_SECONDS,
     )
     return render_page(request, "pools/home.html", content)
+
+
+def pool_rules(request, slug):
+    """Every version of a pool's rules, newest first, with what each changed (SPEC 11)."""
+
+    def build():
+        pool = get_object_or_404(Pool, slug=slug)
+        return {
+            "pool": pool,
+            "versions": rules.history(pool),
+            "notice_of_change_days": rules.NOTICE_OF_CHANGE_DAYS,
+        }
+
+    content = pagecache.render_cached(
+        request,
+        "pools/_rules.html",
+        build,
+        name=f"rules:{slug}",
+        scopes=[pagecache.POOLS],
+        timeout=pagecache.PUBLIC_SECONDS,
+    )
+    return render_page(request, "pools/rules.html", content)

@@ -43,7 +43,6 @@ def first_versions(apps, schema_editor):
             pool=pool,
             effective_on=began.date() - dt.timedelta(days=1),  # its first day, any zone
             published_at=timezone.now(),
-            note="The pool's rules when versions began.",
             condition_codes=sorted(pool.conditions.values_list("code", flat=True)),
             benefit_schedule=[
                 [band.min_age, band.max_age, band.payout_cents]
@@ -124,12 +123,12 @@ class Migration(migrations.Migration):
                 (
                     "fee_rate_bp",
                     models.PositiveIntegerField(
-                        default=800, verbose_name="management fee (basis points)"
+                        default=800, verbose_name="management fee"
                     ),
                 ),
                 (
                     "annual_cap_cents",
-                    models.BigIntegerField(default=18800, verbose_name="annual cap (cents)"),
+                    models.BigIntegerField(default=18800, verbose_name="annual cap"),
                 ),
                 (
                     "grace_days",
