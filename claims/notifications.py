@@ -10,7 +10,8 @@ import logging
 
 from celery import shared_task
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
@@ -32,6 +33,45 @@ def notify(recipient_id: int, message, claim: Claim | None = None) -> Notificati
 
     transaction.on_commit(lambda: enqueue_email(notification.pk))
     return notification
+
+
+def notify_many(recipient_ids, text: str) -> int:
+    """The same notification to every account a QuerySet of account ids selects (a pool's
+    members): one INSERT … SELECT, however many; their emails handed to the broker after
+    commit by one task. Returns how many were written."""
+    from mutualaid import pagecache
+
+    sql, params = recipient_ids.query.sql_with_params()
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {Notification._meta.db_table} (recipient_id, text, created_at)
+                SELECT DISTINCT recipients.*, %s, %s FROM ({sql}) recipients""",
+            [text, now, *params],
+        )
+    # The rows just written (the outbox's index: unsent, by creation time).
+    written = Notification.objects.filter(created_at=now, text=text, emailed_at__isnull=True)
+    summary = written.aggregate(count=Count("pk"), first=Min("pk"), last=Max("pk"))
+    if summary["count"]:
+        pagecache.bump(pagecache.MEMBERS)  # on each recipient's dashboard
+        first, last = summary["first"], summary["last"]
+        transaction.on_commit(lambda: email_notifications_between.delay(first, last))
+    return summary["count"]
+
+
+@shared_task(name="claims.email_notifications_between")
+def email_notifications_between(first_id: int, last_id: int) -> int:
+    """Hand to the broker, one message each, the emails of the notifications one INSERT wrote
+    (notify_many); any still unsent later are the outbox sweep's."""
+    due = (
+        Notification.objects.filter(
+            pk__range=(first_id, last_id), email_queued_at__isnull=True, emailed_at__isnull=True
+        )
+        .exclude(recipient__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(enqueue_email(pk) for pk in due.iterator(chunk_size=2000))
 
 
 @shared_task(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualaid.admin_utils import LabelledTabularInline
 from mutualaid.roles import OPERATORS, has_role
-from pools import rules
+from pools import rule_changes, rules
 from pools.forms import RuleVersionForm
 from pools.models import BenefitBand, Condition, Pool, RuleVersion
 
@@ -53,7 +53,7 @@ class PoolAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            rules.record_first_version(pool=form.instance, by=request.user)
+            rule_changes.record_first_version(pool=form.instance, by=request.user)
 
 
 @admin.register(Condition)
@@ -73,7 +73,7 @@ class RuleVersionAdmin(admin.ModelAdmin):
     date_hierarchy = "effective_on"
 
     def has_add_permission(self, request):
-        """Operators only (pools.rules.publish_rule_version asks the same), not every
+        """Operators only (pools.rule_changes.publish_rule_version asks the same), not every
         superuser."""
         return super().has_add_permission(request) and has_role(request.user, OPERATORS)
 
@@ -96,7 +96,7 @@ class RuleVersionAdmin(admin.ModelAdmin):
                 {**self._context(request, _("Draft new rules")), "pools": Pool.objects.all()},
             )
         pool = get_object_or_404(Pool, pk=pool_id)
-        form = RuleVersionForm.prefilled(rules.draft_rule_version(pool=pool))
+        form = RuleVersionForm.prefilled(rule_changes.draft_rule_version(pool=pool))
         changes = None
         if request.method == "POST":
             form = RuleVersionForm(request.POST)
@@ -105,7 +105,7 @@ class RuleVersionAdmin(admin.ModelAdmin):
                 effective_on = form.cleaned_data["effective_on"]
                 try:
                     if "publish" in request.POST:
-                        version = rules.publish_rule_version(
+                        version = rule_changes.publish_rule_version(
                             pool=pool,
                             effective_on=effective_on,
                             values=values,
@@ -120,7 +120,8 @@ class RuleVersionAdmin(admin.ModelAdmin):
                         )
                         return redirect("admin:pools_ruleversion_change", version.pk)
                     changes = rules.differences(
-                        rules.replaced_by(pool, effective_on), rules.check_rule_values(values)
+                        rule_changes.replaced_by(pool, effective_on),
+                        rule_changes.check_rule_values(values),
                     )
                 except ValidationError as exc:
                     form.add_error(None, exc)
@@ -130,8 +131,8 @@ class RuleVersionAdmin(admin.ModelAdmin):
             "pool": pool,
             "form": form,
             "changes": changes,
-            "earliest": rules.earliest_effective_on(pool),
-            "notice_of_change_days": rules.NOTICE_OF_CHANGE_DAYS,
+            "earliest": rule_changes.earliest_effective_on(pool),
+            "notice_of_change_days": rule_changes.NOTICE_OF_CHANGE_DAYS,
         }
         return TemplateResponse(request, "admin/pools/ruleversion/draft.html", context)
 

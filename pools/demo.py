@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from pools.models import BenefitBand, Condition, Pool
-from pools.rules import record_first_version
+from pools.rule_changes import record_first_version
 
 CATALOGUE = Path(__file__).parent / "data" / "critical_illnesses.csv"
 

@@ -48,7 +48,7 @@ class RuleVersionForm(forms.ModelForm):
 
     @classmethod
     def prefilled(cls, values: dict):
-        """A form holding a draft's values (pools.rules.draft_rule_version)."""
+        """A form holding a draft's values (pools.rule_changes.draft_rule_version)."""
         initial = {
             **values,
             "conditions": values["condition_codes"],
@@ -77,7 +77,7 @@ class RuleVersionForm(forms.ModelForm):
         return bands
 
     def rule_values(self) -> dict:
-        """The cleaned form as pools.rules.publish_rule_version takes its values."""
+        """The cleaned form as pools.rule_changes.publish_rule_version takes its values."""
         data = self.cleaned_data
         return {
             **{name: data[name] for name in NUMBERS if name != "annual_cap_cents"},

@@ -18,6 +18,22 @@ def validate_time_zone(name: str):
         raise ValidationError(_("Unknown time zone: %(name)s.") % {"name": name})
 
 
+def rule_checks(prefix: str) -> list[models.CheckConstraint]:
+    """The checks a pool's row and each version of its rules share."""
+    return [
+        models.CheckConstraint(
+            condition=Q(fee_rate_bp__lte=10000), name=f"{prefix}_fee_rate_at_most_100pct"
+        ),
+        models.CheckConstraint(
+            condition=Q(annual_cap_cents__gte=0), name=f"{prefix}_annual_cap_not_negative"
+        ),
+        models.CheckConstraint(
+            condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
+            name=f"{prefix}_exit_age_after_join_age",
+        ),
+    ]
+
+
 class Condition(models.Model):
     """A covered illness from the catalogue (e.g. the 100 critical illnesses)."""
 
@@ -81,18 +97,7 @@ class Pool(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(fee_rate_bp__lte=10000), name="pool_fee_rate_at_most_100pct"
-            ),
-            models.CheckConstraint(
-                condition=Q(annual_cap_cents__gte=0), name="pool_annual_cap_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
-                name="pool_exit_age_after_join_age",
-            ),
-        ]
+        constraints = rule_checks("pool")
 
     def __str__(self):
         return self.display_name
@@ -142,7 +147,7 @@ class RuleVersion(models.Model):
     `effective_on` until the next version. Rows are append-only (a database trigger refuses an
     update or a delete): a published rule is never changed, a new version replaces it. A draft
     is the operator's form, never a row. The pool's own fields cache the version in force today
-    (`pools.rules.apply_due_versions`), so the batch engine reads the pool row unchanged.
+    (`pools.rule_changes.apply_due_versions`), so the batch engine reads the pool row unchanged.
 
     Every number SPEC names for a pool lives here once, its SPEC value as the default."""
 
@@ -182,16 +187,7 @@ class RuleVersion(models.Model):
             models.UniqueConstraint(
                 fields=["pool", "effective_on"], name="rule_version_one_per_pool_and_day"
             ),
-            models.CheckConstraint(
-                condition=Q(fee_rate_bp__lte=10000), name="rule_version_fee_at_most_100pct"
-            ),
-            models.CheckConstraint(
-                condition=Q(annual_cap_cents__gte=0), name="rule_version_cap_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
-                name="rule_version_exit_age_after_join_age",
-            ),
+            *rule_checks("rule_version"),
             models.CheckConstraint(
                 condition=Q(panel_size__gte=1)
                 & Q(min_votes__gte=1)

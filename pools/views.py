@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404
 
 from mutualaid import pagecache
 from mutualaid.layout import render_page
-from pools import rules
+from pools import rule_changes, rules
 from pools.models import Pool
 from reports.forecast import with_forecasts
 
@@ -32,7 +32,7 @@ def pool_rules(request, slug):
         return {
             "pool": pool,
             "versions": rules.history(pool),
-            "notice_of_change_days": rules.NOTICE_OF_CHANGE_DAYS,
+            "notice_of_change_days": rule_changes.NOTICE_OF_CHANGE_DAYS,
         }
 
     content = pagecache.render_cached(

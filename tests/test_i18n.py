@@ -9,7 +9,7 @@ from django.utils import translation
 from apportionment import publishing
 from claims.models import Claim
 from notice import services
-from pools.rules import record_first_version
+from pools.rule_changes import record_first_version
 from tests.apportionment.helpers import approved_claim, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import ClaimFactory, MembershipFactory

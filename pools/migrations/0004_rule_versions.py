@@ -188,11 +188,11 @@ class Migration(migrations.Migration):
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("fee_rate_bp__lte", 10000)),
-                        name="rule_version_fee_at_most_100pct",
+                        name="rule_version_fee_rate_at_most_100pct",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("annual_cap_cents__gte", 0)),
-                        name="rule_version_cap_not_negative",
+                        name="rule_version_annual_cap_not_negative",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("exit_age_years__gt", models.F("max_join_age_years"))),

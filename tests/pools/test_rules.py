@@ -19,7 +19,7 @@ from members.services import withdraw_membership
 from mutualaid.celery import app
 from notice import services as notice_services
 from notice.models import Panel
-from pools import rules
+from pools import rule_changes, rules
 from pools.models import Pool, RuleVersion
 from tests.claims.test_workflow import people, staff, to_investigated  # noqa: F401
 from tests.factories import ConditionFactory, MembershipFactory, PoolFactory, UserFactory
@@ -40,14 +40,26 @@ def versioned_pool(db):
     pool = PoolFactory(
         bands=[(0, 59, OLD_PAYOUT)], conditions=[ConditionFactory(code="K1"), ConditionFactory()]
     )
-    rules.record_first_version(pool=pool, effective_on=dt.date(2000, 1, 1))
+    rule_changes.record_first_version(pool=pool, effective_on=dt.date(2000, 1, 1))
     return pool
 
 
 def new_values(pool, **changes):
-    values = rules.draft_rule_version(pool=pool)
+    values = rule_changes.draft_rule_version(pool=pool)
     values.pop("effective_on")
     return {**values, **changes}
+
+
+def publish(pool, by, *, days=30, on=None, **changes) -> RuleVersion:
+    """`by` publishes a change of the pool's latest rules, effective in `days` days (or on
+    `on`)."""
+    return rule_changes.publish_rule_version(
+        pool=pool,
+        effective_on=on or pool.today() + dt.timedelta(days=days),
+        values=new_values(pool, **changes),
+        note="Smaller payout.",
+        by=by,
+    )
 
 
 def publish_back_then(monkeypatch, pool, operator, days_ago, **changes) -> RuleVersion:
@@ -56,13 +68,7 @@ def publish_back_then(monkeypatch, pool, operator, days_ago, **changes) -> RuleV
     then = timezone.now() - dt.timedelta(days=days_ago)
     with monkeypatch.context() as patch:
         patch.setattr(timezone, "now", lambda: then)
-        return rules.publish_rule_version(
-            pool=pool,
-            effective_on=pool.today() + dt.timedelta(days=30),
-            values=new_values(pool, **changes),
-            note="Smaller payout.",
-            by=operator,
-        )
+        return publish(pool, operator, **changes)
 
 
 # --- publishing: 30 days ahead, by an operator, never changed --------------------------------
@@ -73,19 +79,13 @@ def test_a_change_with_less_than_30_days_notice_is_refused(versioned_pool, opera
     values = new_values(versioned_pool, annual_cap_cents=20_000)
     for too_soon in (today, today + dt.timedelta(days=29), today - dt.timedelta(days=400)):
         with pytest.raises(ValidationError) as refused:
-            rules.publish_rule_version(
+            rule_changes.publish_rule_version(
                 pool=versioned_pool, effective_on=too_soon, values=values, note="", by=operator
             )
         assert refused.value.error_list[0].code == "too_soon"
         assert str(today + dt.timedelta(days=30)) in refused.value.messages[0]
     assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
-    version = rules.publish_rule_version(
-        pool=versioned_pool,
-        effective_on=today + dt.timedelta(days=30),
-        values=values,
-        note="",
-        by=operator,
-    )
+    version = publish(versioned_pool, operator, annual_cap_cents=20_000)
     assert version.annual_cap_cents == 20_000 and version.published_by == operator
 
 
@@ -97,13 +97,7 @@ def test_the_30_days_count_in_the_pools_calendar(versioned_pool, operator, monke
     monkeypatch.setattr(timezone, "now", lambda: evening)
     utc_date = evening.date()
     with pytest.raises(ValidationError, match="at least 30 days"):
-        rules.publish_rule_version(
-            pool=versioned_pool,
-            effective_on=utc_date + dt.timedelta(days=30),
-            values=new_values(versioned_pool, annual_cap_cents=1),
-            note="",
-            by=operator,
-        )
+        publish(versioned_pool, operator, on=utc_date + dt.timedelta(days=30), annual_cap_cents=1)
 
 
 def test_only_an_operator_publishes(versioned_pool, people):  # noqa: F811
@@ -111,13 +105,7 @@ def test_only_an_operator_publishes(versioned_pool, people):  # noqa: F811
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     for user in (member, people["inv"], people["adj"], superuser, None):
         with pytest.raises(PermissionDenied):
-            rules.publish_rule_version(
-                pool=versioned_pool,
-                effective_on=versioned_pool.today() + dt.timedelta(days=60),
-                values=new_values(versioned_pool, annual_cap_cents=1),
-                note="",
-                by=user,
-            )
+            publish(versioned_pool, user, days=60, annual_cap_cents=1)
     assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
 
 
@@ -133,13 +121,7 @@ def test_nothing_changed_or_bad_values_are_refused(versioned_pool, operator):
     ]
     for changes, reason in cases:
         with pytest.raises(ValidationError, match=reason):
-            rules.publish_rule_version(
-                pool=versioned_pool,
-                effective_on=day,
-                values=new_values(versioned_pool, **changes),
-                note="",
-                by=operator,
-            )
+            publish(versioned_pool, operator, on=day, **changes)
     assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
 
 
@@ -157,21 +139,9 @@ def test_the_database_refuses_to_change_or_delete_a_published_version(versioned_
 
 def test_one_version_per_pool_and_day(versioned_pool, operator):
     day = versioned_pool.today() + dt.timedelta(days=40)
-    rules.publish_rule_version(
-        pool=versioned_pool,
-        effective_on=day,
-        values=new_values(versioned_pool, annual_cap_cents=1),
-        note="",
-        by=operator,
-    )
+    publish(versioned_pool, operator, on=day, annual_cap_cents=1)
     with pytest.raises(ValidationError, match="already takes effect"):
-        rules.publish_rule_version(
-            pool=versioned_pool,
-            effective_on=day,
-            values=new_values(versioned_pool, annual_cap_cents=2),
-            note="",
-            by=operator,
-        )
+        publish(versioned_pool, operator, on=day, annual_cap_cents=2)
 
 
 # --- members are told, and may leave -----------------------------------------------------------
@@ -188,14 +158,8 @@ def test_members_are_told_in_app_and_by_email(
     gone = MembershipFactory(pool=versioned_pool, status=Membership.Status.WITHDRAWN)
     elsewhere = MembershipFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        version = rules.publish_rule_version(
-            pool=versioned_pool,
-            effective_on=versioned_pool.today() + dt.timedelta(days=30),
-            values=new_values(versioned_pool, annual_cap_cents=20_000),
-            note="",
-            by=operator,
-        )
-    told = Notification.objects.filter(text=rules.notice_text(version))
+        version = publish(versioned_pool, operator, annual_cap_cents=20_000)
+    told = Notification.objects.filter(text=rule_changes.notice_text(version))
     assert list(told.values_list("recipient", flat=True)) == [staying.person.account_id]
     assert version.effective_on.isoformat() in told.get().text and "退出" in told.get().text
     assert [m.to for m in mail.outbox] == [[staying.person.account.email]]
@@ -209,21 +173,15 @@ def test_a_member_who_withdrew_before_the_change_owes_no_later_batch(
 ):
     """The batch engine counts the memberships waiting or active at each batch's cut-off: one
     withdrawn before the change takes part in no batch published after it."""
-    from apportionment import apportionment
+    from apportionment import publishing
     from apportionment.models import BatchEvent, Charge
     from tests.apportionment.conftest import approved_claim, run_all_chunks
 
     leaving, staying = MembershipFactory.create_batch(2, pool=versioned_pool)
-    rules.publish_rule_version(
-        pool=versioned_pool,
-        effective_on=versioned_pool.today() + dt.timedelta(days=30),
-        values=new_values(versioned_pool, fee_rate_bp=1000),
-        note="",
-        by=operator,
-    )
+    publish(versioned_pool, operator, fee_rate_bp=1000)
     withdraw_membership(leaving, leaving.person.account)
     approved_claim(versioned_pool, 1_000)
-    started = apportionment.start_batch(versioned_pool, actor=operator, via=BatchEvent.Via.ADMIN)
+    started = publishing.start_batch(versioned_pool, actor=operator, via=BatchEvent.Via.ADMIN)
     batch = run_all_chunks(started)
     charged = set(Charge.objects.filter(batch=batch).values_list("membership_id", flat=True))
     assert staying.pk in charged and leaving.pk not in charged
@@ -361,14 +319,8 @@ def test_the_daily_task_applies_the_version_in_force_to_the_pool_row(
         condition_codes=["K1"],
         benefit_schedule=[[0, 39, NEW_PAYOUT], [40, 59, 5_000_000]],
     )
-    rules.publish_rule_version(  # announced, not in force yet: not applied
-        pool=versioned_pool,
-        effective_on=versioned_pool.today() + dt.timedelta(days=30),
-        values=new_values(versioned_pool, fee_rate_bp=100),
-        note="",
-        by=operator,
-    )
-    assert rules.apply_due_versions() == 1
+    publish(versioned_pool, operator, fee_rate_bp=100)  # announced, not in force: not applied
+    assert rule_changes.apply_due_versions() == 1
     pool = Pool.objects.get(pk=versioned_pool.pk)
     assert (pool.fee_rate_bp, pool.grace_days) == (500, 7)
     assert list(pool.conditions.all()) == [kept]
@@ -376,7 +328,7 @@ def test_the_daily_task_applies_the_version_in_force_to_the_pool_row(
         (0, 39, NEW_PAYOUT),
         (40, 59, 5_000_000),
     ]
-    assert rules.apply_due_versions() == 0  # idempotent
+    assert rule_changes.apply_due_versions() == 0  # idempotent
 
 
 # --- the admin -----------------------------------------------------------------------------------
@@ -499,13 +451,7 @@ def test_the_rules_page_lists_every_version_with_its_differences(
     publish_back_then(
         monkeypatch, versioned_pool, operator, 60, benefit_schedule=[[0, 59, NEW_PAYOUT]]
     )
-    rules.publish_rule_version(
-        pool=versioned_pool,
-        effective_on=versioned_pool.today() + dt.timedelta(days=45),
-        values=new_values(versioned_pool, annual_cap_cents=20_000, condition_codes=["K1"]),
-        note="",
-        by=operator,
-    )
+    publish(versioned_pool, operator, days=45, annual_cap_cents=20_000, condition_codes=["K1"])
     url = f"/pools/{versioned_pool.slug}/rules/"
     body = client.get(url).content.decode()
     assert body.count('class="card rule-version"') == 3
