@@ -21,7 +21,7 @@ from notice import services as notice_services
 from notice.models import Panel
 from pools import rule_changes, rules
 from pools.models import Pool, RuleVersion
-from tests.claims.test_workflow import people, staff, to_investigated  # noqa: F401
+from tests.claims.helpers import staff, to_investigated
 from tests.factories import ConditionFactory, MembershipFactory, PoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_the_30_days_count_in_the_pools_calendar(versioned_pool, operator, monke
         publish(versioned_pool, operator, on=utc_date + dt.timedelta(days=30), annual_cap_cents=1)
 
 
-def test_only_an_operator_publishes(versioned_pool, people):  # noqa: F811
+def test_only_an_operator_publishes(versioned_pool, people):
     member = MembershipFactory(pool=versioned_pool).person.account
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     for user in (member, people["inv"], people["adj"], superuser, None):
@@ -175,7 +175,7 @@ def test_a_member_who_withdrew_before_the_change_owes_no_later_batch(
     withdrawn before the change takes part in no batch published after it."""
     from apportionment import publishing
     from apportionment.models import BatchEvent, Charge
-    from tests.apportionment.conftest import approved_claim, run_all_chunks
+    from tests.apportionment.helpers import approved_claim, run_all_chunks
 
     leaving, staying = MembershipFactory.create_batch(2, pool=versioned_pool)
     publish(versioned_pool, operator, fee_rate_bp=1000)
@@ -206,7 +206,7 @@ def claim_on(pool, days_ago, condition=None):
 def test_a_claim_is_paid_by_the_benefit_in_force_on_its_diagnosis_date(
     versioned_pool,
     operator,
-    people,  # noqa: F811
+    people,
     monkeypatch,
 ):
     # Published 60 days ago, in force for the last 30 days.
@@ -386,7 +386,7 @@ def test_admin_refuses_a_change_with_less_than_30_days_notice(client, versioned_
 def test_admin_pool_rule_fields_are_read_only_and_no_one_else_drafts(
     client,
     versioned_pool,
-    people,  # noqa: F811
+    people,
 ):
     reviewer = people["adj"]
     client.force_login(reviewer)
