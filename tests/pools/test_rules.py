@@ -487,3 +487,32 @@ def test_a_pool_without_versions_is_judged_by_its_row_and_specs_defaults(db):
     assert (
         Group.objects.get(name="operators").permissions.filter(codename="add_ruleversion").exists()
     )
+
+
+# --- the migration -------------------------------------------------------------------------------
+
+
+def test_every_existing_pool_gets_its_rules_as_a_first_version(transactional_db):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("pools", "0003_retry_window_and_shortfall_policy")],
+        [("pools", "0004_rule_versions")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    pool = old.get_model("pools", "Pool").objects.create(slug="old", name="Old", fee_rate_bp=500)
+    pool.benefit_bands.create(min_age=0, max_age=59, payout_cents=123)
+    pool.conditions.add(old.get_model("pools", "Condition").objects.create(code="Q1", name="Q"))
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    version = RuleVersion.objects.get(pool__slug="old")
+    assert (version.fee_rate_bp, version.panel_size) == (500, 9)
+    assert version.condition_codes == ["Q1"] and version.benefit_schedule == [[0, 59, 123]]
+    assert version.effective_on < Pool.objects.get(slug="old").today()
+    with pytest.raises(DatabaseError):
+        with transaction.atomic():
+            RuleVersion.objects.filter(pk=version.pk).update(fee_rate_bp=1)
