@@ -12,6 +12,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from claims import evidence_log
+from claims.notifications import notify_many
+from members.models import Membership, Person
+from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
 from pools.models import BenefitBand, Condition, Pool, RuleVersion
 from pools.rules import (
@@ -140,8 +144,6 @@ def publish_rule_version(
         note=(note or "").strip(),
         **rules.values(),
     )
-    from claims import evidence_log
-
     evidence_log.append(
         "rules.publish",
         {"pool": pool.pk, "version": version.pk, "effective_on": effective_on.isoformat()},
@@ -167,13 +169,16 @@ def notice_text(version: RuleVersion) -> str:
 
 def notify_members_of_change(version: RuleVersion) -> int:
     """Every account with an open membership of the pool is told (set-based: notify_many)."""
-    from claims.notifications import notify_many
-    from members.models import Membership, Person
-
     accounts = Person.objects.filter(
         memberships__pool=version.pool_id, memberships__status__in=Membership.OPEN_STATUSES
     ).values_list("account_id")
     return notify_many(accounts, notice_text(version))
+
+
+def _cached(rules: Rules) -> dict:
+    """What of the rules the pool row holds: its numbers, bands and covered conditions."""
+    values = rules.values()
+    return {name: values[name] for name in (*CACHED_ON_POOL, "condition_codes", "benefit_schedule")}
 
 
 def apply_due_versions(*, now: dt.datetime | None = None) -> int:
@@ -183,15 +188,11 @@ def apply_due_versions(*, now: dt.datetime | None = None) -> int:
     applied = 0
     for pool in Pool.objects.all():
         version = version_on(pool, pool.date_of(now))
-        if version is None:
+        if version is None or _cached(from_version(version)) == _cached(from_pool(pool)):
             continue
         rules = from_version(version)
-        if rules.values() == from_pool(pool).values() | {
-            name: rules.values()[name] for name in NUMBERS if name not in CACHED_ON_POOL
-        }:
-            continue
         with transaction.atomic():
-            Pool.objects.filter(pk=pool.pk).update(
+            Pool.objects.select_for_update().filter(pk=pool.pk).update(
                 **{name: getattr(rules, name) for name in CACHED_ON_POOL}
             )
             BenefitBand.objects.filter(pool=pool).delete()
@@ -201,8 +202,6 @@ def apply_due_versions(*, now: dt.datetime | None = None) -> int:
             )
             pool.conditions.set(Condition.objects.filter(code__in=rules.condition_codes))
         applied += 1
-    if applied:
-        from mutualaid import pagecache
-
-        pagecache.bump(pagecache.POOLS)
+    if applied:  # an UPDATE sends no signal: every page showing a pool's rules
+        pagecache.bump(pagecache.MEMBERS, pagecache.POOLS, pagecache.NOTICE, pagecache.REPORTS)
     return applied
