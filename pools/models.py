@@ -82,6 +82,10 @@ class Pool(models.Model):
             "collection day, then the membership lapses."
         ),
     )
+    reinstate_days = models.PositiveIntegerField(
+        default=30,
+        help_text=_("A lapsed membership may be reinstated within this many days of its lapse."),
+    )
     # Who covers the charges written off when a membership lapses (SPEC 6).
     shortfall_policy = models.CharField(
         max_length=20, choices=ShortfallPolicy.choices, default=ShortfallPolicy.SPONSOR
@@ -170,6 +174,7 @@ class RuleVersion(models.Model):
     annual_cap_cents = models.BigIntegerField(_("annual cap"), default=18800)
     # Membership (SPEC 3).
     grace_days = models.PositiveIntegerField(_("retry window (days)"), default=5)
+    reinstate_days = models.PositiveIntegerField(_("reinstatement window (days)"), default=30)
     # Review (SPEC 4).
     notice_days = models.PositiveIntegerField(_("public notice (days)"), default=3)
     appeal_days = models.PositiveIntegerField(_("appeal window (days)"), default=14)

@@ -23,6 +23,7 @@ CACHED_ON_POOL = (
     "fee_rate_bp",
     "annual_cap_cents",
     "grace_days",
+    "reinstate_days",
     "notice_days",
 )
 # Every number of a version, in the order pages show them.
@@ -51,6 +52,7 @@ class Rules:
     fee_rate_bp: int
     annual_cap_cents: int
     grace_days: int
+    reinstate_days: int
     notice_days: int
     appeal_days: int
     panel_size: int

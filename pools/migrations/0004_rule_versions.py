@@ -25,6 +25,7 @@ SHARED = [
     "fee_rate_bp",
     "annual_cap_cents",
     "grace_days",
+    "reinstate_days",
     "notice_days",
 ]
 
@@ -80,6 +81,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="pool",
+            name="reinstate_days",
+            field=models.PositiveIntegerField(
+                default=30,
+                help_text="A lapsed membership may be reinstated within this many days of its lapse.",
+            ),
+        ),
         migrations.CreateModel(
             name="RuleVersion",
             fields=[
@@ -133,6 +142,12 @@ class Migration(migrations.Migration):
                 (
                     "grace_days",
                     models.PositiveIntegerField(default=5, verbose_name="retry window (days)"),
+                ),
+                (
+                    "reinstate_days",
+                    models.PositiveIntegerField(
+                        default=30, verbose_name="reinstatement window (days)"
+                    ),
                 ),
                 (
                     "notice_days",

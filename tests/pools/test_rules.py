@@ -425,6 +425,7 @@ def test_a_pool_created_in_the_admin_gets_its_first_version(client):
         "annual_cap_cents": 18800,
         "notice_days": 3,
         "grace_days": 5,
+        "reinstate_days": 30,
         "shortfall_policy": "sponsor",
         "publish_days": "7,21",
         "collect_days": "14,28",
