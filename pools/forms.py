@@ -33,6 +33,12 @@ class RuleVersionForm(forms.ModelForm):
             "One age band a line: ages at diagnosis and the payout in yuan (0-39: 300000.00)."
         ),
     )
+    note = forms.CharField(
+        label=_("what changed and why"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     annual_cap = forms.DecimalField(
         label=_("annual cap (¥)"), min_value=0, max_digits=12, decimal_places=2
     )
@@ -42,7 +48,6 @@ class RuleVersionForm(forms.ModelForm):
         fields = ["effective_on", "note", *[n for n in NUMBERS if n != "annual_cap_cents"]]
         widgets = {
             "effective_on": forms.DateInput(attrs={"type": "date"}),
-            "note": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"fee_rate_bp": _("management fee (basis points: 800 = 8 %)")}
 

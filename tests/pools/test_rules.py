@@ -380,6 +380,16 @@ def test_admin_refuses_a_change_with_less_than_30_days_notice(client, versioned_
         assert response.status_code == 200
         if button == "publish":
             assert "at least 30 days ahead" in body
+    later = draft_post(versioned_pool, day + dt.timedelta(days=1), annual_cap_cents=20_000)
+    for bad, reason in [
+        ({"schedule": "0-59 lots"}, "Cannot read 0-59 lots"),
+        ({"schedule": "0-59: 1" + "0" * 20}, "Cannot read"),
+        ({"note": "x" * 5000}, "at most 2000 characters"),
+        ({"panel_size": 10**12}, "less than or equal to"),
+        ({"conditions": ["NOPE"]}, "Select a valid choice"),
+    ]:
+        body = client.post(url, {**later, **bad, "publish": "1"}).content.decode()
+        assert reason in body, reason
     assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
 
 
