@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apportionment import collection, engine, figures, publishing
-from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk
+from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk, SchemePayout
 from mutualaid.admin_utils import ReadOnlyInline, money_fields, yuan
 from pools.models import Pool
 
@@ -18,6 +18,12 @@ from pools.models import Pool
 class BatchClaimInline(ReadOnlyInline):
     model = BatchClaim
     fields = ("claim", "payout_cents")
+
+
+class SchemePayoutInline(ReadOnlyInline):
+    model = SchemePayout
+    fields = ("claim", "payout_cents")
+    verbose_name_plural = _("sponsored scheme claims (paid by the sponsor, not apportioned)")
 
 
 class ChunkInline(ReadOnlyInline):
@@ -34,7 +40,7 @@ class BatchEventInline(ReadOnlyInline):
 class BatchAdmin(admin.ModelAdmin):
     list_display = ("id", "pool", "status", "cutoff_at", "participants", "amount", "subsidy")
     list_filter = ("pool", "status")
-    inlines = [BatchEventInline, BatchClaimInline, ChunkInline]
+    inlines = [BatchEventInline, BatchClaimInline, SchemePayoutInline, ChunkInline]
     readonly_fields = ["progress_bar"]  # and the batch's fields, money as yuan (below)
     change_list_template = "admin/apportionment/batch/change_list.html"
 

@@ -295,7 +295,7 @@ def _complete_collection(batch: Batch):
                 (system_account(Account.Kind.SPONSOR), -batch.subsidy_cents),
                 (reserve, batch.subsidy_cents),
             ],
-            memo=f"sponsor subsidy of batch {batch.pk} (annual cap)",
+            memo=f"sponsor subsidy of batch {batch.pk} ({batch.sponsor_reason or 'annual cap'})",
         )
     settle_carried_forward(batch, reserve)
     engine.move_batch(batch, Batch.Status.COLLECTED, collected_at=timezone.now())
@@ -315,25 +315,42 @@ def settle_carried_forward(batch: Batch, reserve: Account):
 
 
 def pay_out(batch: Batch):
-    """Credit each claim of the batch to its claimant's wallet; the claim becomes paid."""
+    """Credit each claim of the batch to its claimant's wallet; the claim becomes paid. Then
+    the sponsored schemes' claims, from the sponsor's account (`pay_scheme_claims`)."""
 
     reserve = system_account(Account.Kind.POOL_RESERVE, batch.pool)
     included = batch.batch_claims.select_related("claim__claimant", "claim__membership")
     for item in included:
-        claim = item.claim
-        if not workflow.run_system_many([claim.pk], "pay", note=f"batch {batch.pk}"):
-            continue
-        post(
-            "payout",
-            [(reserve, -item.payout_cents), (wallet_for(claim.claimant), item.payout_cents)],
-            memo=f"payout of claim {claim.pk} (batch {batch.pk})",
-        )
-        bulk_change_status(
-            Membership.objects.filter(pk=claim.membership_id),
-            transition="pay_out",
-            cause=f"claim {claim.pk} paid out",
-        )
+        if _pay_claim(batch, item, reserve, "payout"):
+            bulk_change_status(
+                Membership.objects.filter(pk=item.claim.membership_id),
+                transition="pay_out",
+                cause=f"claim {item.claim_id} paid out",
+            )
+    pay_scheme_claims(batch)
     engine.move_batch(batch, Batch.Status.PAID_OUT, paid_out_at=timezone.now())
+
+
+def pay_scheme_claims(batch: Batch):
+    """A sponsored scheme's claims listed with the batch are paid by the sponsor, not from the
+    reserve the members filled; the membership goes on (the scheme is a cover besides it)."""
+    sponsor = system_account(Account.Kind.SPONSOR)
+    for item in batch.scheme_payouts.select_related("claim__claimant"):
+        _pay_claim(batch, item, sponsor, "scheme-payout")
+
+
+def _pay_claim(batch: Batch, item, source: Account, kind: str) -> bool:
+    """The claim becomes paid and its payout moves from `source` to the claimant's wallet;
+    False if it was paid already (a rerun)."""
+    claim = item.claim
+    if not workflow.run_system_many([claim.pk], "pay", note=f"batch {batch.pk}"):
+        return False
+    post(
+        kind,
+        [(source, -item.payout_cents), (wallet_for(claim.claimant), item.payout_cents)],
+        memo=f"{kind} of claim {claim.pk} (batch {batch.pk})",
+    )
+    return True
 
 
 def _collect_chunk(chunk: Chunk) -> tuple[int, int]:

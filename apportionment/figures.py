@@ -14,7 +14,7 @@ from apportionment.models import Batch
 from claims.models import Claim
 from ledger.models import Account
 from mutualaid.pairkeys import pair_key
-from pools.models import Pool
+from pools.models import Pool, WindDown
 
 DEFAULT_CHUNK_SIZE = 50_000
 
@@ -32,6 +32,7 @@ class Figures:
     carried: int = 0  # D
     participants: int = 0  # N
     subsidy: int = 0  # S
+    sponsor_reason: str = ""  # why the sponsor pays the whole amount (S = A), if it does
     odd_cent_hash: bytes = b""
     odd_cent_membership_id: int = 0
     chunk_bounds: list = field(default_factory=list)
@@ -79,15 +80,30 @@ def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
     return (payouts * fee_rate_bp * 2 + 10_000) // 20_000
 
 
-def claims_due(pool: Pool, cutoff: datetime):
-    """Approved claims of the pool approved at or before T and in no earlier batch."""
+def _approved_by(pool: Pool, cutoff: datetime):
     return Claim.objects.filter(
-        pool=pool,
-        status=Claim.Status.APPROVED,
-        approved_at__lte=cutoff,
-        batch_claim__isnull=True,
-        payout_cents__isnull=False,
+        pool=pool, status=Claim.Status.APPROVED, approved_at__lte=cutoff, payout_cents__isnull=False
     )
+
+
+def claims_due(pool: Pool, cutoff: datetime):
+    """Approved claims of the pool approved at or before T and in no earlier batch (P); a
+    sponsored scheme's claims are the sponsor's, never apportioned (`scheme_claims_due`)."""
+    return _approved_by(pool, cutoff).filter(batch_claim__isnull=True, scheme__isnull=True)
+
+
+def scheme_claims_due(pool: Pool, cutoff: datetime):
+    """Approved claims of the pool's sponsored schemes, paid by the sponsor in the payout step
+    of the next batch (SPEC 11)."""
+    return _approved_by(pool, cutoff).filter(scheme_payout__isnull=True, scheme__isnull=False)
+
+
+def sponsor_reason(pool: Pool, cutoff: datetime) -> str:
+    """Why the sponsor pays a batch's whole amount, or "": a batch started after the pool's
+    wind-down was announced charges every member 0.00 (SPEC 11)."""
+    if WindDown.objects.filter(pool=pool, announced_at__lte=cutoff).exists():
+        return Batch.SponsorReason.WIND_DOWN
+    return ""
 
 
 def compute_figures(
@@ -96,7 +112,7 @@ def compute_figures(
     """The figures before any charge is written. The odd-cent cut costs a hash of every
     participant: a run leaves it to its chunks, which hash them anyway (`settle_odd_cents`)."""
     claims = claims_due(pool, cutoff)
-    figures = Figures(pool=pool, cutoff=cutoff)
+    figures = Figures(pool=pool, cutoff=cutoff, sponsor_reason=sponsor_reason(pool, cutoff))
     figures.claim_ids = list(claims.values_list("pk", flat=True))
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
     figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
@@ -131,6 +147,8 @@ def cap_may_bind(batch: Batch) -> bool:
     year's earlier batches; if that plus this batch's largest share fits under the cap, no
     share is cut and the earlier charges need not be read.
     """
+    if batch.sponsor_reason:
+        return False  # no room for anyone (`share_params`): what they paid before is moot
     earlier = (
         Batch.objects.filter(
             pool_id=batch.pool_id, cap_year=batch.cap_year, status__in=Batch.PUBLIC_STATUSES
@@ -160,7 +178,8 @@ def share_params(batch: Batch, lo: int, hi: int) -> dict:
         "cutoff": batch.cutoff_at,
         "base": batch.base_share_cents,
         **odd_cent.odd_cent_rule(batch),
-        "cap": batch.annual_cap_cents,
+        # A batch the sponsor pays leaves no room in anyone's cap: every share is its subsidy.
+        "cap": 0 if batch.sponsor_reason else batch.annual_cap_cents,
         "year": batch.cap_year,
         "lo": lo,
         "hi": hi,
@@ -187,6 +206,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
         "base_share_cents": figures.base_share,
         "remainder_cents": figures.remainder,
         "subsidy_cents": 0,
+        "sponsor_reason": figures.sponsor_reason,
         "chunks": len(figures.chunk_bounds),
         "message": figures.empty_reason,
     }
@@ -202,6 +222,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
             odd_cent_membership_id=figures.odd_cent_membership_id,
             annual_cap_cents=pool.annual_cap_cents,
             cap_year=cutoff.year,
+            sponsor_reason=figures.sponsor_reason,
         )
         lo, hi = figures.chunk_bounds[0][0], figures.chunk_bounds[-1][1]
         result["subsidy_cents"] = sql.fetchone(

@@ -21,6 +21,9 @@ class Batch(models.Model):
         FAILED = "failed", _("Failed")
         EMPTY = "empty", _("Nothing to charge")
 
+    class SponsorReason(models.TextChoices):
+        WIND_DOWN = "wind_down", _("The pool is winding down: the sponsor pays every share")
+
     # A pool has at most one batch in these states (a partial unique constraint).
     RUNNING_STATUSES = ("publishing", "collecting")
     PUBLIC_STATUSES = ("published", "collecting", "collected", "paid_out")
@@ -37,6 +40,10 @@ class Batch(models.Model):
     carried_in_cents = models.BigIntegerField(default=0)
     amount_cents = models.BigIntegerField(default=0)  # A = P + F - U + D
     subsidy_cents = models.BigIntegerField(default=0)  # S (cut by the annual cap)
+    # Set at the start when the sponsor pays the whole amount (S = A, every charge 0.00).
+    sponsor_reason = models.CharField(
+        max_length=20, choices=SponsorReason.choices, blank=True, default=""
+    )
     # The shortfall: this batch's charges written off when their memberships lapsed, and who
     # covered it (the pool's shortfall policy at the write-off).
     shortfall_sponsor_cents = models.BigIntegerField(default=0)
@@ -142,6 +149,23 @@ class BatchClaim(models.Model):
 
     def __str__(self):
         return f"claim {self.claim_id} in batch {self.batch_id}"
+
+
+class SchemePayout(models.Model):
+    """A sponsored scheme's claim paid in a batch's payout step by the sponsor (SPEC 11): listed
+    with the batch, never part of its amount nor of any member's share."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="scheme_payouts")
+    claim = models.OneToOneField(
+        "claims.Claim", on_delete=models.PROTECT, related_name="scheme_payout"
+    )
+    payout_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["batch", "claim"]
+
+    def __str__(self):
+        return f"scheme claim {self.claim_id} paid in batch {self.batch_id}"
 
 
 class Chunk(models.Model):

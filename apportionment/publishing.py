@@ -13,8 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apportionment import engine, odd_cent, sql
-from apportionment.figures import DEFAULT_CHUNK_SIZE, cap_may_bind, compute_figures, share_params
-from apportionment.models import Batch, BatchClaim, BatchEvent, Charge, Chunk
+from apportionment.figures import (
+    DEFAULT_CHUNK_SIZE,
+    cap_may_bind,
+    compute_figures,
+    scheme_claims_due,
+    share_params,
+)
+from apportionment.models import Batch, BatchClaim, BatchEvent, Charge, Chunk, SchemePayout
 from apportionment.signals import batch_published
 from claims import evidence_log, workflow
 from claims.models import Claim
@@ -74,6 +80,7 @@ def start_batch(
             batch.remainder_cents = figures.remainder
             batch.odd_cent_hash = figures.odd_cent_hash
             batch.odd_cent_membership_id = figures.odd_cent_membership_id
+            batch.sponsor_reason = figures.sponsor_reason
             engine.record_batch_event(batch, BatchEvent.Action.START, actor=actor, via=via)
             if figures.empty_reason:
                 engine.move_batch(batch, Batch.Status.EMPTY, message=figures.empty_reason)
@@ -82,6 +89,12 @@ def start_batch(
             BatchClaim.objects.bulk_create(
                 BatchClaim(batch=batch, claim_id=claim_id, payout_cents=payout)
                 for claim_id, payout in Claim.objects.filter(pk__in=figures.claim_ids).values_list(
+                    "pk", "payout_cents"
+                )
+            )
+            SchemePayout.objects.bulk_create(
+                SchemePayout(batch=batch, claim_id=claim_id, payout_cents=payout)
+                for claim_id, payout in scheme_claims_due(pool, cutoff).values_list(
                     "pk", "payout_cents"
                 )
             )
@@ -160,7 +173,10 @@ def _complete_publishing(batch: Batch):
         log.error("batch %s failed: %s", batch.pk, message)
         return
     workflow.run_system_many(
-        batch.batch_claims.values_list("claim_id", flat=True),
+        [
+            *batch.batch_claims.values_list("claim_id", flat=True),
+            *batch.scheme_payouts.values_list("claim_id", flat=True),
+        ],
         "apportion",
         note=f"batch {batch.pk}",
         actor=engine.batch_starter(batch),

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from claims import workflow
-from claims.models import Claim, ClaimEvent, Evidence
+from claims.models import Claim, ClaimEvent, Evidence, SponsoredScheme
 from members.models import Membership
 from mutualaid.admin_utils import ReadOnlyInline
 from notice import selectors as notice_selectors
@@ -75,7 +75,7 @@ class ClaimAdmin(admin.ModelAdmin):
         "adjudicator",
         "submitted_at",
     )
-    list_filter = (QueueFilter, "status", "pool", "condition__category")
+    list_filter = (QueueFilter, "status", "pool", "scheme", "condition__category")
     list_select_related = ("pool", "condition", "investigator", "adjudicator")
     readonly_fields = [f.name for f in Claim._meta.fields] + ["membership_history"]
     inlines = [EvidenceInline, EventInline]
@@ -160,3 +160,25 @@ def _date(text: str):
 
 def _error_text(exc):
     return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+@admin.register(SponsoredScheme)
+class SponsoredSchemeAdmin(admin.ModelAdmin):
+    """An operator's free cover of a pool's participants for one event (SPEC 11): its claims
+    are reviewed like any other and paid by the sponsor, never apportioned."""
+
+    list_display = ("event", "pool", "starts_on", "ends_on", "payout_cents", "sponsor")
+    list_filter = ("pool",)
+    fields = ("pool", "event", "event_zh", "starts_on", "ends_on", "payout_cents", "sponsor")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once it has claims, what they were judged by stays as it was.
+        return self.fields if obj is not None and obj.claims.exists() else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from claims import services, workflow
-from claims.models import Claim, Evidence
+from claims.models import Claim, Evidence, SponsoredScheme
 from members.models import Membership
 from mutualaid import throttling
 from mutualaid.api import router
@@ -30,6 +30,9 @@ class TransitionRequestSerializer(serializers.Serializer):
 class ClaimSerializer(serializers.ModelSerializer):
     membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none())
     condition = serializers.SlugRelatedField(slug_field="code", queryset=Condition.objects.all())
+    scheme = serializers.PrimaryKeyRelatedField(
+        queryset=SponsoredScheme.objects.none(), required=False, allow_null=True, default=None
+    )
     submit = serializers.BooleanField(write_only=True, default=True)
     actions = serializers.SerializerMethodField()
 
@@ -39,6 +42,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "id",
             "membership",
             "condition",
+            "scheme",
             "cause",
             "diagnosis_date",
             "hospital",
@@ -68,6 +72,9 @@ class ClaimSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request and request.user.is_authenticated:
             fields["membership"].queryset = Membership.objects.filter(person__account=request.user)
+            fields["scheme"].queryset = SponsoredScheme.objects.filter(
+                pool__memberships__person__account=request.user
+            ).distinct()
         return fields
 
 

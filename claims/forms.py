@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim
+from claims.models import Claim, SponsoredScheme
 from members.models import Membership
 from pools.models import Condition
 
@@ -20,6 +20,7 @@ class ClaimForm(forms.ModelForm):
         fields = [
             "membership",
             "condition",
+            "scheme",
             "cause",
             "diagnosis_date",
             "hospital",
@@ -36,6 +37,9 @@ class ClaimForm(forms.ModelForm):
         self.fields["membership"].queryset = memberships
         self.fields["condition"].queryset = Condition.objects.filter(
             pools__memberships__in=memberships
+        ).distinct()
+        self.fields["scheme"].queryset = SponsoredScheme.objects.filter(
+            pool__memberships__in=memberships
         ).distinct()
 
 

@@ -5,6 +5,44 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pools.names import in_page_language
+
+
+class SponsoredScheme(models.Model):
+    """A temporary free cover of every participant of a pool for one named event and period,
+    with a fixed payout paid by a sponsor (SPEC 11, as the COVID-19 cover of February 2020).
+    Its claims go through the same review; they are never apportioned."""
+
+    pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="schemes")
+    event = models.CharField(_("event"), max_length=200)
+    event_zh = models.CharField(_("event (Chinese)"), max_length=200, blank=True)
+    starts_on = models.DateField(_("covers diagnoses from"))
+    ends_on = models.DateField(_("covers diagnoses until"))
+    payout_cents = models.BigIntegerField(_("fixed payout (cents)"))
+    sponsor = models.CharField(_("sponsor"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "pk"]
+        verbose_name = _("sponsored scheme")
+        verbose_name_plural = _("sponsored schemes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="scheme_period_ordered"
+            ),
+            models.CheckConstraint(condition=Q(payout_cents__gt=0), name="scheme_payout_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_event} ({self.starts_on.isoformat()} – {self.ends_on.isoformat()})"
+
+    @property
+    def display_event(self) -> str:
+        return in_page_language(self.event, self.event_zh)
+
 
 class Claim(models.Model):
     class Status(models.TextChoices):
@@ -36,6 +74,15 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims"
     )
     condition = models.ForeignKey("pools.Condition", on_delete=models.PROTECT, related_name="+")
+    # A claim under a sponsored scheme: its fixed payout is the sponsor's, never apportioned.
+    scheme = models.ForeignKey(
+        SponsoredScheme,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("sponsored scheme"),
+    )
     cause = models.CharField(max_length=10, choices=Cause.choices, default=Cause.ILLNESS)
     diagnosis_date = models.DateField()
     hospital = models.CharField(max_length=200)
@@ -76,8 +123,15 @@ class Claim(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["membership"],
-                condition=~Q(status__in=["draft", "rejected", "withdrawn"]),
+                condition=~Q(status__in=["draft", "rejected", "withdrawn"])
+                & Q(scheme__isnull=True),
                 name="claim_one_open_or_paid_per_membership",
+            ),
+            models.UniqueConstraint(
+                fields=["membership", "scheme"],
+                condition=~Q(status__in=["draft", "rejected", "withdrawn"])
+                & Q(scheme__isnull=False),
+                name="claim_one_open_or_paid_per_membership_and_scheme",
             ),
             models.CheckConstraint(
                 condition=Q(payout_cents__isnull=True) | Q(payout_cents__gt=0),

@@ -20,6 +20,7 @@ from claims.models import Claim, Evidence
 from members.models import Membership
 from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
 from pools.rules import rules_on
+from pools.winddown import claim_window_problems
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # SPEC 4: per claim, at most this many files and bytes in all (a member must not fill the disk).
@@ -117,9 +118,12 @@ def update_draft(claim: Claim, user, **fields) -> Claim:
 
 
 def submission_problems(claim: Claim) -> list[str]:
-    """Every reason the claim cannot be submitted, in words a member understands."""
+    """Every reason the claim cannot be submitted, in words a member understands. A sponsored
+    scheme covers every participant for its event and period, from the first day and whatever
+    the pool's conditions (`scheme_problems`)."""
     membership = claim.membership
     problems = diagnosis_date_problems(membership, claim.diagnosis_date)
+    problems += claim_window_problems(claim.pool, claim.diagnosis_date)
     if membership.status not in Membership.PARTICIPATING_STATUSES:
         problems.append(
             _("This membership is %(status)s: only a waiting or active membership is covered.")
@@ -127,7 +131,11 @@ def submission_problems(claim: Claim) -> list[str]:
         )
     if claim.diagnosis_date < membership.joined_on:
         problems.append(_("The diagnosis is from before this membership began."))
-    elif claim.cause == Claim.Cause.ILLNESS and claim.diagnosis_date < membership.waiting_ends_on:
+    elif (
+        claim.scheme_id is None
+        and claim.cause == Claim.Cause.ILLNESS
+        and claim.diagnosis_date < membership.waiting_ends_on
+    ):
         problems.append(
             _(
                 "An illness first diagnosed during the observation period (until %(day)s) is "
@@ -135,16 +143,37 @@ def submission_problems(claim: Claim) -> list[str]:
             )
             % {"day": membership.waiting_ends_on}
         )
+    if claim.scheme_id is not None:
+        problems += scheme_problems(claim)
     # Judged by the rules in force on the diagnosis date (SPEC 11), not today's.
-    if not rules_on(claim.pool, claim.diagnosis_date).covers(claim.condition):
+    elif not rules_on(claim.pool, claim.diagnosis_date).covers(claim.condition):
         problems.append(
             _("This condition is not covered by the pool's rules in force on %(day)s.")
             % {"day": claim.diagnosis_date}
         )
-    others = Claim.objects.filter(membership=membership).exclude(pk=claim.pk)
+    others = Claim.objects.filter(membership=membership, scheme=claim.scheme_id).exclude(
+        pk=claim.pk
+    )
     if others.exclude(status__in=Claim.CLOSED_STATUSES).exists():
         problems.append(_("This membership already has an open or paid claim."))
     return problems
+
+
+def scheme_problems(claim: Claim) -> list[str]:
+    """A sponsored scheme's claim: the scheme is the pool's, the diagnosis in its period."""
+    scheme = claim.scheme
+    if scheme.pool_id != claim.pool_id:
+        return [_("This sponsored scheme covers another pool.")]
+    if not scheme.starts_on <= claim.diagnosis_date <= scheme.ends_on:
+        return [
+            _("The scheme for %(event)s covers diagnoses from %(start)s to %(end)s.")
+            % {
+                "event": scheme.display_event,
+                "start": scheme.starts_on.isoformat(),
+                "end": scheme.ends_on.isoformat(),
+            }
+        ]
+    return []
 
 
 def safe_name(name: str) -> str:

@@ -296,7 +296,10 @@ def _approve(claim, user, note, now, **details):
 
     person = claim.membership.person
     rules = rules_for(claim)  # the version in force on the diagnosis date (SPEC 11)
-    payout = rules.payout_for_age(person.age_on(claim.diagnosis_date))
+    if claim.scheme_id is not None:  # a sponsored scheme's fixed payout (SPEC 11)
+        payout = claim.scheme.payout_cents
+    else:
+        payout = rules.payout_for_age(person.age_on(claim.diagnosis_date))
     if payout is None:
         raise ValidationError(_("The benefit schedule has no payout for this age."))
     claim.adjudicator = user

@@ -18,6 +18,9 @@ class Account(models.Model):
         # Per pool: the write-offs the next batch collects (line D), negative until it has.
         CARRIED_FORWARD = "carried", _("Shortfall carried forward")
         PAYOUTS = "payouts", _("Claim payouts")
+        # What members asked to be paid back from their wallets after a pool closed (SPEC 11),
+        # owed to them until the payment provider sends it.
+        PAYBACKS = "paybacks", _("Wallet pay-backs requested")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     owner = models.ForeignKey(

@@ -13,6 +13,8 @@ from ledger.services import wallet_for
 from members.models import Membership
 from mutualaid import pagecache
 from notice.selectors import jury_service
+from pools.models import WindDown
+from pools.winddown import wind_down_of
 from reports.forecast import PARTICIPANT_STATUSES, forecasts
 
 CACHE_SECONDS = 300  # an upper bound only: every write the page shows bumps its scopes
@@ -23,10 +25,12 @@ def dashboard_context(user) -> dict:
     and the forecast of the next share of each pool they take part in."""
     memberships = list(
         Membership.objects.filter(person__account=user)
-        .select_related("person", "pool")
+        .select_related("person", "pool__wind_down")
         .order_by("person_id", "pk")
     )
     pools = {m.pool_id: m.pool for m in memberships if m.status in PARTICIPANT_STATUSES}
+    # The pools of theirs that are closing or closed: a banner each (SPEC 11).
+    closing = {m.pool_id: m.pool for m in memberships if wind_down_of(m.pool)}
     charges = (
         Charge.objects.of_account(user)
         .select_related("batch__pool", "membership__person")
@@ -39,6 +43,10 @@ def dashboard_context(user) -> dict:
         "notifications": user.notifications.all()[:10],
         "memberships": memberships,
         "forecasts": list(forecasts(list(pools.values())).values()),
+        "closing_pools": list(closing.values()),
+        "may_request_payback": any(
+            pool.wind_down.status == WindDown.Status.CLOSED for pool in closing.values()
+        ),
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,

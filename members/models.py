@@ -72,6 +72,7 @@ class Membership(models.Model):
         PAID_OUT = "paid_out", _("Paid out")
         EXPIRED = "expired", _("Expired (exit age)")
         ENDED_IN_WAITING = "ended_in_waiting", _("Ended in the waiting period")
+        POOL_CLOSED = "pool_closed", _("Ended: the pool closed")
 
     OPEN_STATUSES = (Status.WAITING, Status.ACTIVE, Status.SUSPENDED)
     PARTICIPATING_STATUSES = (Status.WAITING, Status.ACTIVE)

@@ -40,6 +40,8 @@ TRANSITIONS: dict[str, Transition] = {
         INVESTIGATOR,
         gettext_lazy("Ended: illness first diagnosed in the observation period"),
     ),
+    # After a wind-down's last claim window (pools.winddown.close_ended_wind_downs).
+    "close_pool": Transition(OPEN, S.POOL_CLOSED, SYSTEM, gettext_lazy("Ended: the pool closed")),
     "withdraw": Transition(OPEN, S.WITHDRAWN, MEMBER, gettext_lazy("Withdrawn by the member")),
     "reinstate": Transition((S.LAPSED,), S.ACTIVE, MEMBER, gettext_lazy("Reinstated")),
     "reinstate_in_waiting": Transition(

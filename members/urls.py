@@ -37,4 +37,5 @@ urlpatterns = [
     path("memberships/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("memberships/<int:pk>/reinstate/", views.reinstate, name="reinstate"),
     path("wallet/top-up/", views.top_up, name="top-up"),
+    path("wallet/payback/", views.payback, name="payback"),
 ]

@@ -13,6 +13,7 @@ from members.forms import EmailForm, JoinForm, SignupForm, TopUpForm
 from members.models import Membership
 from mutualaid import auth, throttling
 from mutualaid.layout import render_page
+from pools import winddown
 from pools.models import Pool
 
 # Which form field a refusal of the enrollment service belongs to (None: the whole form).
@@ -195,3 +196,16 @@ def verify_email(request, token):
     else:
         messages.success(request, _("Your email address is now %(email)s.") % {"email": email})
     return redirect("dashboard")
+
+
+@login_required
+def payback(request):
+    """A confirmation page, then the wallet's balance paid back (POST): once a pool of the
+    member's has closed (SPEC 11)."""
+    if request.method == "POST":
+        return _confirmed(
+            request,
+            lambda: winddown.request_payback(user=request.user),
+            _("Your wallet's balance will be paid back to you."),
+        )
+    return render(request, "members/payback.html", {"wallet": wallet_for(request.user)})

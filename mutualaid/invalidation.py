@@ -35,6 +35,7 @@ SCOPES = {
     "pools.Pool": lambda row: [MEMBERS, POOLS, NOTICE, REPORTS],
     "pools.BenefitBand": lambda row: [POOLS],
     "pools.RuleVersion": lambda row: [POOLS],
+    "pools.WindDown": lambda row: [MEMBERS, POOLS, REPORTS],
     "pools.Condition": lambda row: [MEMBERS, NOTICE],
 }
 

@@ -6,7 +6,8 @@ what one member sees, "members" for every dashboard, "pools", "notice", "reports
 the scopes it touches when its transaction commits (mutualaid.invalidation and the set-based
 services call `bump`), so the next request reads new versions and renders afresh: nobody, and
 in particular not the member who made the change, is served content older than a commit that
-bumped its scope. An entry whose versions are no longer current is rendered again.
+bumped its scope. An entry whose versions are no longer current is rendered again, from the
+primary while the change may not have reached a read replica yet (mutualaid.db_router).
 
 Only content without per-request parts may be cached: the page around it (navigation, CSRF
 tokens, messages) is put together for every request (mutualaid.layout). With no shared cache
@@ -20,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+
+from mutualaid import db_router
 
 SHARED = "shared"
 MEMBERS = "members"
@@ -94,7 +97,9 @@ def render_cached(request, template, build_context, *, name, scopes, timeout, ex
     entry = found.get(key)
     if entry is not None and entry[0] == current:
         return entry[1]
-    html = render_to_string(template, build_context(), request)
+    # Just invalidated: a replica may not have the change yet, and this render is kept.
+    with db_router.primary_reads(when=db_router.changed_recently(max(current))):
+        html = render_to_string(template, build_context(), request)
     if "csrfmiddlewaretoken" in html:
         raise ImproperlyConfigured(f"{template} has a CSRF token: it must not be cached.")
     content = html.encode()

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mutualaid.health.HealthCheckMiddleware",
+    "mutualaid.db_router.ReplicaMiddleware",
     "mutualaid.input_guard.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +104,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 else:
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# Public reads on a PostgreSQL streaming replica of the primary (mutualaid.db_router; bin/replica
+# runs one on this machine). In tests it is a mirror of the primary's test database: Django
+# creates none on it, and replication brings it there (a test reading it commits its rows).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["mutualaid.db_router.ReplicaRouter"]
+# Off: every read on the primary even with a replica (the test suite, but for the router's tests).
+REPLICA_READS = env.bool("REPLICA_READS", default=True)
+# The views whose GETs read the replica: the open books, the same for everybody (or, for proofs,
+# a member's charges in a published batch, written once).
+REPLICA_READ_VIEWS = frozenset(
+    {
+        "reports",
+        "report-detail",
+        "report-proof",
+        "notice",
+        "notice-record",
+        "api-notice",
+        "batch-list",
+        "batch-detail",
+        "batch-proof",
+    }
+)
+# After a write, how long that browser reads the primary everywhere: the lag measured with
+# bin/replica here is milliseconds; seconds leave room for a busy primary.
+REPLICA_READ_YOUR_WRITES_SECONDS = env.int("REPLICA_READ_YOUR_WRITES_SECONDS", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -203,3 +203,55 @@ class RuleVersion(models.Model):
 
     def __str__(self):
         return f"{self.pool.slug} from {self.effective_on}"
+
+
+# After a wind-down, a diagnosis before the closing date may be claimed this long (SPEC 11).
+CLAIM_WINDOW_DAYS = 180
+
+
+class WindDown(models.Model):
+    """A pool's closing (SPEC 11), and its record: who announced it, when, from where. From
+    `announced_at` the pool takes no new members and every batch is the sponsor's; diagnoses
+    before `closing_date` may be claimed until `claims_until`; then the pool is closed, its
+    memberships end and the wallets may be paid back."""
+
+    class Status(models.TextChoices):
+        WINDING_DOWN = "winding_down", _("Winding down")
+        CLOSED = "closed", _("Closed")
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("Admin console")
+        COMMAND = "command", _("Management command")
+
+    pool = models.OneToOneField(Pool, on_delete=models.PROTECT, related_name="wind_down")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.WINDING_DOWN, db_index=True
+    )
+    announced_at = models.DateTimeField()
+    announced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    via = models.CharField(max_length=10, choices=Via.choices)
+    closing_date = models.DateField(_("closing date"), help_text=_("The first day not covered."))
+    claims_until = models.DateField(_("claims accepted until"))
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(claims_until__gte=models.F("closing_date")),
+                name="wind_down_claims_after_closing",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False)
+                | Q(status="winding_down", closed_at__isnull=True),
+                name="wind_down_closed_exactly_when_closed_at",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(pool)s: %(status)s, closing on %(day)s") % {
+            "pool": self.pool,
+            "status": self.get_status_display(),
+            "day": self.closing_date.isoformat(),
+        }

@@ -1,9 +1,10 @@
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from mutualaid import pagecache
 from mutualaid.layout import render_page
 from pools import rule_changes, rules
-from pools.models import Pool
+from pools.models import Pool, WindDown
 from reports.forecast import with_forecasts
 
 
@@ -13,8 +14,13 @@ def home(request):
         request,
         "pools/_home.html",
         lambda: {
+            # A closing pool stays listed, with its banner, until it has closed.
             "pools": with_forecasts(
-                Pool.objects.filter(is_open=True).prefetch_related("benefit_bands")
+                Pool.objects.filter(
+                    Q(is_open=True) | Q(wind_down__status=WindDown.Status.WINDING_DOWN)
+                )
+                .select_related("wind_down")
+                .prefetch_related("benefit_bands")
             )
         },
         name="home",

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -116,7 +116,8 @@ def approval_rates(pool_ids: list[int]) -> dict[int, dict[str, StageRate]]:
         "stages": list(REVIEW_STATUSES),
         "ends": list(UNAPPROVED_ENDS),
     }
-    with connection.cursor() as cursor:
+    # Raw SQL is not routed by itself: read where the ORM would (the replica, on public pages).
+    with connections[router.db_for_read(Claim)].cursor() as cursor:
         cursor.execute(RATES_SQL, params)
         for pool_id, stage, approved, resolved in cursor.fetchall():
             if resolved:

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from claims.anonymized import anonymized_case
@@ -111,10 +112,22 @@ def proofs_for(batch: Batch, user) -> dict:
 
 
 def batch_cases(batch: Batch) -> list[dict]:
-    claims = Claim.objects.filter(batch_claim__batch=batch).select_related(
-        "membership__person", "condition", "pool"
+    """The cases the batch's charges paid for (P)."""
+    return cases_by_payer(batch)[0]
+
+
+def cases_by_payer(batch: Batch) -> tuple[list[dict], list[dict]]:
+    """(the cases the members paid for, the sponsored schemes' cases the sponsor paid), in
+    one query: the report lists them apart (SPEC 11)."""
+    claims = (
+        Claim.objects.filter(Q(batch_claim__batch=batch) | Q(scheme_payout__batch=batch))
+        .select_related("membership__person", "condition", "pool")
+        .order_by("pk")
     )
-    return [anonymized_case(claim) for claim in claims]
+    cases, sponsored = [], []
+    for claim in claims:
+        (sponsored if claim.scheme_id else cases).append(anonymized_case(claim))
+    return cases, sponsored
 
 
 def year_to_date_share(pool, public_batches, year: int) -> int:

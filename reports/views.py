@@ -34,9 +34,11 @@ def detail(request, pk):
     has_charge = request.user.is_authenticated and (
         Charge.objects.of_batch(batch.pk).filter(account=request.user).exists()
     )
+    cases, sponsored_cases = services.cases_by_payer(batch)
     context = {
         "batch": batch,
-        "cases": services.batch_cases(batch),
+        "cases": cases,
+        "sponsored_cases": sponsored_cases,
         "has_charge": has_charge,
         "forecast": ShareForecast.objects.filter(batch=batch).first(),
     }

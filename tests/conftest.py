@@ -36,6 +36,11 @@ def pytest_configure(config):
         )
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise pytest.UsageError("Tests need Redis: set REDIS_URL (bin/test does).")
+    # Every test reads the primary (a replica sees only committed rows), and so do the servers
+    # and workers tests start (their replica URL would name the primary's database, not the
+    # test one): the router's own tests (tests/test_replica.py) turn replica reads on.
+    settings.REPLICA_READS = False
+    os.environ["REPLICA_READS"] = "false"
 
 
 def pytest_collection_modifyitems(items):

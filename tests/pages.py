@@ -41,6 +41,7 @@ def member_pages(username: str) -> list[str]:
         "/charges/",
         "/statement/",
         "/wallet/top-up/",
+        "/wallet/payback/",
         "/panel/volunteer/",
     ]
     pages += [
@@ -60,6 +61,9 @@ def staff_pages() -> list[str]:
         "/admin/claims/claim/",
         "/admin/apportionment/batch/",
         "/admin/members/membership/",
+        "/admin/pools/pool/",
+        "/admin/pools/winddown/",
+        "/admin/claims/sponsoredscheme/add/",
     ]
     pages += [
         f"/admin/claims/claim/{pk}/change/"

@@ -68,7 +68,8 @@ PAGES = {
     "dashboard": (True, lambda w: {}, (17, 1)),  # 5: the member's pools' forecasts
     "my-charges": (True, lambda w: {}, (4, 3)),
     "statement": (True, lambda w: {}, (5, 4)),
-    "claim-detail": (True, lambda w: {"pk": w[1].pk}, (7, 6)),
+    # The draft form's choices: memberships, conditions, sponsored schemes (one query each).
+    "claim-detail": (True, lambda w: {"pk": w[1].pk}, (8, 7)),
     "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (3, 3)),
     "pool-rules": (False, lambda w: {"slug": w[2].slug}, (3, 0)),
 }

@@ -508,8 +508,8 @@ def test_every_existing_pool_gets_its_rules_as_a_first_version(transactional_db)
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = (
-        [("pools", "0003_retry_window_and_shortfall_policy")],
-        [("pools", "0004_rule_versions")],
+        [("pools", "0004_wind_down")],
+        [("pools", "0005_rule_versions")],
     )
     executor = MigrationExecutor(connection)
     executor.migrate(before)

@@ -97,6 +97,8 @@ class Command(BaseCommand):
             value = figures[key]
             shown = cents(value) if key.endswith("_cents") and key != "remainder_cents" else value
             self.stdout.write(f"  {label:<42} {shown}")
+        if figures["sponsor_reason"]:
+            self.stdout.write(f"The sponsor pays the whole amount: {figures['sponsor_reason']}.")
         if figures["message"]:
             self.stdout.write(figures["message"])
 

@@ -74,7 +74,7 @@ def unguard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pools", "0003_retry_window_and_shortfall_policy"),
+        ("pools", "0004_wind_down"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("members", "0006_identity_numbers_normalized"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('members', '0006_identity_numbers_normalized'),
+        ('members', '0007_pool_closed'),
     ]
 
     operations = [
