@@ -17,7 +17,7 @@ from claims.notifications import notify_many
 from members.models import Membership, Person
 from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
-from pools.models import BenefitBand, Condition, Pool, RuleVersion
+from pools.models import BenefitBand, Condition, Pool, RuleVersion, WindDown
 from pools.rules import (
     CACHED_ON_POOL,
     NUMBERS,
@@ -118,6 +118,10 @@ def publish_rule_version(
     if not has_role(by, OPERATORS):
         raise PermissionDenied(_("Only an operator may publish a pool's rules."))
     pool = Pool.objects.select_for_update().get(pk=pool.pk)  # one publication at a time
+    if WindDown.objects.filter(pool=pool).exists():
+        raise ValidationError(
+            _("This pool is closing: its rules no longer change."), code="winding_down"
+        )
     earliest = earliest_effective_on(pool)
     if effective_on < earliest:
         raise ValidationError(

@@ -125,6 +125,15 @@ def test_nothing_changed_or_bad_values_are_refused(versioned_pool, operator):
     assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
 
 
+def test_a_closing_pool_s_rules_no_longer_change(versioned_pool, operator):
+    from pools.winddown import announce_wind_down
+
+    announce_wind_down(pool=versioned_pool, actor=operator, via="command")
+    with pytest.raises(ValidationError, match="This pool is closing"):
+        publish(versioned_pool, operator, annual_cap_cents=1)
+    assert RuleVersion.objects.filter(pool=versioned_pool).count() == 1
+
+
 def test_the_database_refuses_to_change_or_delete_a_published_version(versioned_pool):
     version = RuleVersion.objects.get(pool=versioned_pool)
     for write in (
