@@ -11,10 +11,13 @@ class ApportionmentConfig(AppConfig):
         from django.db.models.signals import post_save
 
         # The phases register their handlers with the chunk engine.
-        from apportionment import collection, publishing  # noqa: F401
+        from apportionment import collection, partitions, publishing  # noqa: F401
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="apportionment.sqlite")
         post_save.connect(_pool_saved, sender="pools.Pool", dispatch_uid="apportionment.pool")
+        post_save.connect(
+            partitions.batch_created, sender="apportionment.Batch", dispatch_uid="apportionment.b"
+        )
 
 
 def _pool_saved(sender, instance, raw=False, **kwargs):

@@ -68,6 +68,11 @@ class Batch(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
     paid_out_at = models.DateTimeField(null=True, blank=True)
+    # Archived (apportionment/archive.py): the charges' partition written to a compressed file,
+    # checked against the Merkle root and its sum, then detached from the database.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archive_file = models.CharField(max_length=300, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-pk"]

@@ -177,6 +177,8 @@ if DEBUG:
 # that checks who is asking.
 EVIDENCE_ROOT = Path(env.str("EVIDENCE_ROOT", default=str(VAR_DIR / "evidence")))
 MEDIA_ROOT = EVIDENCE_ROOT
+# Archived batches' charges (archive_batches): compressed files, one a batch.
+ARCHIVE_ROOT = Path(env.str("ARCHIVE_ROOT", default=str(VAR_DIR / "archive")))
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -52,10 +52,16 @@ class MembershipStatementSerializer(serializers.Serializer):
 class StatementSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     years = serializers.ListField(child=serializers.IntegerField())
+    archived_batches = serializers.SerializerMethodField(
+        help_text="Ids of the batches of the account's pools that year archived to files."
+    )
     charged_cents = serializers.IntegerField()
     paid_cents = serializers.IntegerField()
     owed_cents = serializers.IntegerField()
     memberships = MembershipStatementSerializer(many=True)
+
+    def get_archived_batches(self, statement) -> list[int]:
+        return [batch.pk for batch in statement.archived]
 
 
 class StatementView(APIView):

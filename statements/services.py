@@ -76,6 +76,9 @@ class Statement:
     memberships: list[MembershipStatement]
     # The years the account has charges in (for choosing another), newest first.
     years: list[int]
+    # Batches of the account's pools in that year whose charges were archived to a file
+    # (apportionment/archive.py): their charges are no longer listed here.
+    archived: list[Batch] = field(default_factory=list)
 
     @property
     def charged_cents(self) -> int:
@@ -119,7 +122,7 @@ def statement_year(raw, *, today: dt.date | None = None) -> int:
 def member_statement(*, user, year: int) -> Statement:
     """The account's statement for `year` (the calendar year of the batches' cut-offs, the
     year their annual cap counts in), in three queries: charges with their batches and
-    memberships, the batches' cases, and the years with charges."""
+    memberships, the batches' cases, the years with charges, and the archived batches."""
     charges = list(
         Charge.objects.of_account(user)
         .filter(batch__cap_year=year, batch__status__in=Batch.PUBLIC_STATUSES)
@@ -157,4 +160,15 @@ def member_statement(*, user, year: int) -> Statement:
         | {year},
         reverse=True,
     )
-    return Statement(year=year, memberships=list(by_membership.values()), years=years)
+    archived = list(
+        Batch.objects.filter(
+            cap_year=year,
+            archived_at__isnull=False,
+            pool__memberships__person__account=user,
+        )
+        .distinct()
+        .order_by("cutoff_at", "pk")
+    )
+    return Statement(
+        year=year, memberships=list(by_membership.values()), years=years, archived=archived
+    )

@@ -67,7 +67,7 @@ PAGES = {
     "reports": (False, lambda w: {}, (8, 0)),  # 5: the forecasts and their history
     "dashboard": (True, lambda w: {}, (17, 1)),  # 5: the member's pools' forecasts
     "my-charges": (True, lambda w: {}, (4, 3)),
-    "statement": (True, lambda w: {}, (5, 4)),
+    "statement": (True, lambda w: {}, (6, 5)),
     # The draft form's choices: memberships, conditions, sponsored schemes (one query each).
     "claim-detail": (True, lambda w: {"pk": w[1].pk}, (8, 7)),
     "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (3, 3)),

@@ -1,0 +1,129 @@
+"""Archiving old batches (issue 20): a batch's charges leave the database for a compressed file
+that still proves them.
+
+The partition of a settled batch (paid out, nothing outstanding, its Merkle root stored) is
+copied to `ARCHIVE_ROOT/charges-batch-<id>.csv.gz`, read back and checked against the batch's
+Merkle root, its sum and its participants, and only then detached and dropped. The batch row
+keeps the file's name and SHA-256, so anyone holding the file can verify it (`verify_archive`).
+"""
+
+import csv
+import gzip
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apportionment import partitions
+from apportionment.models import Batch, Charge
+from mutualaid import dialect
+from reports import merkle
+from reports.services import salt_key
+
+COLUMNS = (
+    "id",
+    "batch_id",
+    "membership_id",
+    "account_id",
+    "amount_cents",
+    "capped_cents",
+    "outstanding",
+    "paid_at",
+    "written_off_at",
+    "ledger_txn_id",
+)
+
+
+def archivable(before) -> "list[Batch]":
+    """Settled batches cut off before `before` and still in the database."""
+    return list(
+        Batch.objects.filter(
+            cutoff_at__lt=before,
+            status=Batch.Status.PAID_OUT,
+            archived_at__isnull=True,
+        )
+        .exclude(merkle_root="")
+        .order_by("pk")
+    )
+
+
+def _problem(batch: Batch) -> str:
+    if not dialect.is_postgres():
+        return _("Archiving needs PostgreSQL (the charges' partitions).")
+    if batch.status != Batch.Status.PAID_OUT or not batch.merkle_root:
+        return _("Only a paid-out batch with its Merkle root is archived.")
+    if Charge.objects.of_batch(batch.pk).filter(outstanding=True).exists():
+        return _("Batch #%(id)s still has unpaid charges.") % {"id": batch.pk}
+    return ""
+
+
+def archive_batch(batch: Batch) -> Path:
+    """Write, verify, record and detach one batch's charges; returns the file."""
+    problem = _problem(batch)
+    if problem:
+        raise ValidationError(problem)
+    root = Path(settings.ARCHIVE_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"charges-batch-{batch.pk}.csv.gz"
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        _write(batch, path)
+        verify_archive(batch, path)
+        batch.archived_at = timezone.now()
+        batch.archive_file = path.name
+        batch.archive_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        batch.save(update_fields=["archived_at", "archive_file", "archive_sha256"])
+        partitions.detach_partition(batch.pk)
+    return path
+
+
+def _write(batch: Batch, path: Path):
+    query = (
+        f"COPY (SELECT {', '.join(COLUMNS)} FROM {partitions.partition_name(batch.pk)} "
+        "ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)"
+    )
+    with connection.cursor() as cursor, gzip.open(path, "wb") as out:
+        with cursor.cursor.copy(query) as copy:
+            for data in copy:
+                out.write(data)
+
+
+def read_archive(path: Path):
+    """The archived charges, as dicts of text, in id (membership) order."""
+    with gzip.open(path, "rt", newline="") as text:
+        yield from csv.DictReader(text)
+
+
+def verify_archive(batch: Batch, path: Path | None = None) -> tuple[str, int, int]:
+    """Recompute the Merkle root, its sum and the count from the file; raise if any differs
+    from the batch's published figures. Returns (root, sum, charges)."""
+    path = path or Path(settings.ARCHIVE_ROOT) / batch.archive_file
+    if batch.archive_sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != (
+        batch.archive_sha256
+    ):
+        raise ValidationError(
+            _("The archive file of batch #%(id)s was changed.") % {"id": batch.pk}
+        )
+    salt = merkle.salter(salt_key())
+    count = 0
+
+    def leaves():
+        nonlocal count
+        for row in read_archive(path):
+            count += 1
+            membership_id, amount = int(row["membership_id"]), int(row["amount_cents"])
+            yield merkle.leaf(batch.pk, membership_id, amount, salt(batch.pk, membership_id))
+
+    top = merkle.streaming_root(leaves())
+    root, total = (top[0].hex(), top[1]) if top else ("", 0)
+    expected = (batch.merkle_root, batch.merkle_total_cents, batch.participants)
+    if (root, total, count) != expected:
+        raise ValidationError(
+            _("The archive of batch #%(id)s does not match its published root and sum.")
+            % {"id": batch.pk}
+        )
+    return root, total, count
