@@ -18,6 +18,7 @@ from members.models import Membership
 from notice import services as notice_services
 from notice.models import Panel
 from pools.models import Condition
+from pools.rules import rules_today
 
 HOSPITALS = {
     "Zhejiang": "The First Affiliated Hospital, Zhejiang University",
@@ -144,7 +145,7 @@ def volunteers(ctx) -> list:
     chosen = [v.user for v in chosen]
     if not chosen:
         chosen = [ctx["users"]["grace"]]
-        while len(chosen) < notice_services.PANEL_SIZE:
+        while len(chosen) < rules_today(adults).panel_size:
             chosen.append(free_membership(adults, chosen, funded=True).person.account)
         for user in chosen:
             notice_services.volunteer_for_panels(user, rules_accepted=True)

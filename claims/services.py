@@ -19,6 +19,7 @@ from claims import evidence_log, workflow
 from claims.models import Claim, Evidence
 from members.models import Membership
 from mutualaid.roles import ADJUDICATORS, INVESTIGATORS, has_role
+from pools.rules import rules_on
 from pools.winddown import claim_window_problems
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -144,8 +145,12 @@ def submission_problems(claim: Claim) -> list[str]:
         )
     if claim.scheme_id is not None:
         problems += scheme_problems(claim)
-    elif not claim.pool.conditions.filter(pk=claim.condition_id).exists():
-        problems.append(_("This condition is not covered by the pool."))
+    # Judged by the rules in force on the diagnosis date (SPEC 11), not today's.
+    elif not rules_on(claim.pool, claim.diagnosis_date).covers(claim.condition):
+        problems.append(
+            _("This condition is not covered by the pool's rules in force on %(day)s.")
+            % {"day": claim.diagnosis_date}
+        )
     others = Claim.objects.filter(membership=membership, scheme=claim.scheme_id).exclude(
         pk=claim.pk
     )

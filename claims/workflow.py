@@ -292,16 +292,19 @@ def _report(claim, user, note, now, **details):
 
 
 def _approve(claim, user, note, now, **details):
+    from pools.rules import rules_for
+
     person = claim.membership.person
+    rules = rules_for(claim)  # the version in force on the diagnosis date (SPEC 11)
     if claim.scheme_id is not None:  # a sponsored scheme's fixed payout (SPEC 11)
         payout = claim.scheme.payout_cents
     else:
-        payout = claim.pool.payout_for_age(person.age_on(claim.diagnosis_date))
+        payout = rules.payout_for_age(person.age_on(claim.diagnosis_date))
     if payout is None:
         raise ValidationError(_("The benefit schedule has no payout for this age."))
     claim.adjudicator = user
     claim.payout_cents = payout
-    claim.notice_ends_at = now + dt.timedelta(days=claim.pool.notice_days)
+    claim.notice_ends_at = now + dt.timedelta(days=rules.notice_days)
 
 
 def _reject(claim, user, note, now, **details):

@@ -11,8 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from members import ages
 from members.identity import STORED_PATTERN
 
-REINSTATE_DAYS = 30  # a lapsed membership may be reinstated this many days after its lapse
-
 
 class Person(models.Model):
     class Relationship(models.TextChoices):
@@ -129,7 +127,7 @@ class Membership(models.Model):
         """The last day a lapsed membership may be reinstated (SPEC 3), else None."""
         if self.status != self.Status.LAPSED or self.ended_at is None:
             return None
-        return timezone.localdate(self.ended_at) + dt.timedelta(days=REINSTATE_DAYS)
+        return timezone.localdate(self.ended_at) + dt.timedelta(days=self.pool.reinstate_days)
 
 
 class MembershipStatusChange(models.Model):

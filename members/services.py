@@ -14,12 +14,13 @@ from ledger.services import post, system_account, wallet_for
 from members.ages import age_on, born_by
 from members.bulk import bulk_change_status
 from members.identity import validate_identity_number
-from members.models import REINSTATE_DAYS, Membership, MembershipStatusChange, Person
+from members.models import Membership, MembershipStatusChange, Person
 from members.payments import PaymentProvider, SandboxProvider
 from members.transitions import INVESTIGATOR, MEMBER, SYSTEM, TRANSITIONS
 from mutualaid import pagecache
 from mutualaid.roles import has_role
 from pools.models import Pool
+from pools.rules import rules_on
 
 S = Membership.Status
 MAX_TOP_UP_CENTS = 100_000_00
@@ -129,7 +130,9 @@ def enroll(
                 pool=pool,
                 status=S.WAITING,
                 joined_at=now,
-                waiting_ends_on=today + dt.timedelta(days=pool.waiting_days),
+                # Fixed at the join by the rules in force that day: a later version does not
+                # move an observation period that has begun.
+                waiting_ends_on=today + dt.timedelta(days=rules_on(pool, today).waiting_days),
                 status_changed_at=now,
             )
             MembershipStatusChange.objects.create(
@@ -213,9 +216,9 @@ def written_off_cents(membership: Membership) -> int:
 
 
 def reinstate_membership(membership: Membership, actor, today: dt.date | None = None):
-    """A lapsed membership back, within REINSTATE_DAYS of the lapse (SPEC 3): its written-off
-    charges are paid from the wallet and it is active again with its original observation
-    period (still waiting if that has not ended), no new one."""
+    """A lapsed membership back, within the pool's reinstatement window after the lapse (SPEC 3:
+    30 days): its written-off charges are paid from the wallet and it is active again with its
+    original observation period (still waiting if that has not ended), no new one."""
     today = today or timezone.localdate()
     if membership.person.account_id != actor.pk:
         raise ValidationError(_("This membership is not yours."), code="not_yours")
@@ -238,7 +241,7 @@ def reinstate_membership(membership: Membership, actor, today: dt.date | None = 
                         "can no longer be reinstated. Join the pool again (a new observation "
                         "period starts)."
                     )
-                    % {"date": lapsed_on.isoformat(), "days": REINSTATE_DAYS},
+                    % {"date": lapsed_on.isoformat(), "days": locked.pool.reinstate_days},
                     code="reinstate_too_late",
                 )
             paid = pay_written_off_charges(locked)
@@ -246,7 +249,8 @@ def reinstate_membership(membership: Membership, actor, today: dt.date | None = 
             membership = change_membership_status(
                 locked,
                 name,
-                f"reinstated within {REINSTATE_DAYS} days of the lapse: {paid} cents paid",
+                f"reinstated within {locked.pool.reinstate_days} days of the lapse: "
+                f"{paid} cents paid",
                 actor,
             )
             Membership.objects.filter(pk=membership.pk).update(suspended_since=None)

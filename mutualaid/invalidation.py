@@ -34,6 +34,7 @@ SCOPES = {
     "apportionment.Charge": lambda row: [MEMBERS],
     "pools.Pool": lambda row: [MEMBERS, POOLS, NOTICE, REPORTS],
     "pools.BenefitBand": lambda row: [POOLS],
+    "pools.RuleVersion": lambda row: [POOLS],
     "pools.WindDown": lambda row: [MEMBERS, POOLS, REPORTS],
     "pools.Condition": lambda row: [MEMBERS, NOTICE],
 }

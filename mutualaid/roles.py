@@ -25,6 +25,8 @@ ROLE_PERMISSIONS = {
     OPERATORS: [
         "pools.view_pool",
         "pools.change_pool",
+        "pools.view_ruleversion",
+        "pools.add_ruleversion",
         "pools.view_winddown",
         "claims.view_sponsoredscheme",
         "claims.add_sponsoredscheme",

@@ -25,13 +25,10 @@ from notice.models import (
     Panel,
     Vote,
 )
+from pools.rules import rules_for
 
-PANEL_SIZE = 9
-MIN_VOTES = 5
-VOTE_DAYS = 3
-APPEAL_DAYS = 14
-ACTIVE_DAYS = 30
-MIN_AGE = 18
+# The panel's numbers (size, vote minimum, voting days, juror age and seniority) and the appeal
+# window are the claim's pool's rules in force on its diagnosis date: pools.rules.rules_for.
 
 
 def is_active_member(user):
@@ -82,12 +79,13 @@ def juror_strata(claim, today=None):
     the other pools. draw() takes the strata in this order.
     """
     today = today or timezone.localdate()
+    rules = rules_for(claim)
     rows = (
         Membership.objects.filter(
             status=Membership.Status.ACTIVE,
-            active_since__lte=today - datetime.timedelta(days=ACTIVE_DAYS),
+            active_since__lte=today - datetime.timedelta(days=rules.juror_active_days),
             person__relationship=Person.Relationship.SELF,
-            person__birth_date__lte=born_by(today, MIN_AGE),
+            person__birth_date__lte=born_by(today, rules.juror_min_age),
             person__account__jury_volunteer__accepted_rules_at__isnull=False,
         )
         .exclude(person__account=claim.claimant_id)
@@ -115,7 +113,7 @@ def eligible_juror_ids(claim, today=None):
     return sorted(id_ for stratum in juror_strata(claim, today) for id_ in stratum)
 
 
-def draw(strata, seed, k=PANEL_SIZE):
+def draw(strata, seed, k):
     """Reproducible stratified draw: one random.Random(seed) samples each id-sorted stratum in
     turn until k seats are filled. The same strata and seed always give the same jurors."""
     rng = random.Random(seed)
@@ -137,10 +135,14 @@ def draw_panel(claim, seed=None, now=None):
             raise ValidationError(_("Only a claim in panel review gets a panel."))
         if Panel.objects.filter(claim=claim, status=Panel.Status.VOTING).exists():
             raise ValidationError(_("This claim already has a panel voting."))
+        rules = rules_for(claim)
         strata = juror_strata(claim, now.date())
-        chosen = draw(strata, seed)
+        chosen = draw(strata, seed, rules.panel_size)
         panel = Panel.objects.create(
-            claim=claim, seed=seed, drawn_at=now, deadline=now + datetime.timedelta(days=VOTE_DAYS)
+            claim=claim,
+            seed=seed,
+            drawn_at=now,
+            deadline=now + datetime.timedelta(days=rules.vote_days),
         )
         Juror.objects.bulk_create([Juror(panel=panel, user_id=u) for u in chosen])
         evidence.record(
@@ -201,7 +203,7 @@ def appeal_deadline(claim):
     if Appeal.objects.filter(claim=claim).exists():
         return None
     rejected = rejected_at(claim)
-    return rejected + datetime.timedelta(days=APPEAL_DAYS) if rejected else None
+    return rejected + datetime.timedelta(days=rules_for(claim).appeal_days) if rejected else None
 
 
 def appeal_problem(claim, now=None, rejected=None):
@@ -215,7 +217,7 @@ def appeal_problem(claim, now=None, rejected=None):
     if Appeal.objects.filter(claim=claim).exists():
         return _("This claim has already been appealed.")
     rejected = rejected or rejected_at(claim) or now
-    if now > rejected + datetime.timedelta(days=APPEAL_DAYS):
+    if now > rejected + datetime.timedelta(days=rules_for(claim).appeal_days):
         return _("The appeal period has ended.")
     return None
 
@@ -283,9 +285,10 @@ def cast_vote(panel, user, choice, reason, now=None):
     return vote
 
 
-def tally(approve, reject):
-    """Majority of votes cast; fewer than 5 cast or a tie -> adjudicator (None)."""
-    if approve + reject < MIN_VOTES or approve == reject:
+def tally(approve: int, reject: int, *, min_votes: int):
+    """Majority of votes cast; fewer than the pool's vote minimum (5) or a tie -> adjudicator
+    (None)."""
+    if approve + reject < min_votes or approve == reject:
         return None
     return Panel.Outcome.APPROVE if approve > reject else Panel.Outcome.REJECT
 
@@ -296,7 +299,7 @@ def _close_if_done(panel, now):
     approve, reject = counts["approve"], counts["reject"]
     if approve + reject < counts["seats"] and now <= panel.deadline:
         return panel
-    outcome = tally(approve, reject)
+    outcome = tally(approve, reject, min_votes=rules_for(panel.claim).min_votes)
     if outcome is None:
         panel.status = Panel.Status.NEEDS_ADJUDICATOR
     else:

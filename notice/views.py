@@ -17,6 +17,7 @@ from mutualaid.layout import render_page
 from notice import selectors, services
 from notice.board import board_page, public_claims, public_record
 from notice.forms import ObjectionForm, VolunteerForm, VoteForm
+from pools.rules import spec_default
 
 
 def board(request):
@@ -77,12 +78,13 @@ def volunteer(request):
     context = {
         "form": form,
         "volunteer": selectors.is_volunteer(request.user),
+        # The usual numbers (SPEC 4); each pool's rules page gives its own.
         "rules": {
-            "size": services.PANEL_SIZE,
-            "age": services.MIN_AGE,
-            "active_days": services.ACTIVE_DAYS,
-            "vote_days": services.VOTE_DAYS,
-            "min_votes": services.MIN_VOTES,
+            "size": spec_default("panel_size"),
+            "age": spec_default("juror_min_age"),
+            "active_days": spec_default("juror_active_days"),
+            "vote_days": spec_default("vote_days"),
+            "min_votes": spec_default("min_votes"),
         },
     }
     return render(request, "notice/volunteer.html", context)

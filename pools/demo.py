@@ -1,9 +1,11 @@
 """Demo pools: adult critical illness (100 conditions), senior cancer, children."""
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from pools.models import BenefitBand, Condition, Pool
+from pools.rule_changes import record_first_version
 
 CATALOGUE = Path(__file__).parent / "data" / "critical_illnesses.csv"
 
@@ -70,4 +72,6 @@ def seed(ctx):
             if categories:
                 conditions = conditions.filter(category__in=categories)
             pool.conditions.set(conditions)
+            # In force from long before the demo's history (its memberships and batches).
+            record_first_version(pool=pool, effective_on=pool.today() - dt.timedelta(days=3650))
         ctx["pools"][pool.slug] = pool

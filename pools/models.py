@@ -18,6 +18,22 @@ def validate_time_zone(name: str):
         raise ValidationError(_("Unknown time zone: %(name)s.") % {"name": name})
 
 
+def rule_checks(prefix: str) -> list[models.CheckConstraint]:
+    """The checks a pool's row and each version of its rules share."""
+    return [
+        models.CheckConstraint(
+            condition=Q(fee_rate_bp__lte=10000), name=f"{prefix}_fee_rate_at_most_100pct"
+        ),
+        models.CheckConstraint(
+            condition=Q(annual_cap_cents__gte=0), name=f"{prefix}_annual_cap_not_negative"
+        ),
+        models.CheckConstraint(
+            condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
+            name=f"{prefix}_exit_age_after_join_age",
+        ),
+    ]
+
+
 class Condition(models.Model):
     """A covered illness from the catalogue (e.g. the 100 critical illnesses)."""
 
@@ -66,6 +82,10 @@ class Pool(models.Model):
             "collection day, then the membership lapses."
         ),
     )
+    reinstate_days = models.PositiveIntegerField(
+        default=30,
+        help_text=_("A lapsed membership may be reinstated within this many days of its lapse."),
+    )
     # Who covers the charges written off when a membership lapses (SPEC 6).
     shortfall_policy = models.CharField(
         max_length=20, choices=ShortfallPolicy.choices, default=ShortfallPolicy.SPONSOR
@@ -81,18 +101,7 @@ class Pool(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(fee_rate_bp__lte=10000), name="pool_fee_rate_at_most_100pct"
-            ),
-            models.CheckConstraint(
-                condition=Q(annual_cap_cents__gte=0), name="pool_annual_cap_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(exit_age_years__gt=models.F("max_join_age_years")),
-                name="pool_exit_age_after_join_age",
-            ),
-        ]
+        constraints = rule_checks("pool")
 
     def __str__(self):
         return self.display_name
@@ -113,11 +122,6 @@ class Pool(models.Model):
     def date_of(self, moment) -> dt.date:
         """The date of a moment where the pool's members live (a join, a lapse)."""
         return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(self.time_zone))
-
-    def payout_for_age(self, age_years: int) -> int | None:
-        """Payout in cents for a person of this age at diagnosis, or None if no band covers it."""
-        band = self.benefit_bands.filter(min_age__lte=age_years, max_age__gte=age_years).first()
-        return band.payout_cents if band else None
 
 
 class BenefitBand(models.Model):
@@ -140,6 +144,65 @@ class BenefitBand(models.Model):
 
     def __str__(self):
         return f"{self.pool}: {self.min_age}-{self.max_age}"
+
+
+class RuleVersion(models.Model):
+    """One published version of a pool's rules (SPEC 11): what judges a claim diagnosed from
+    `effective_on` until the next version. Rows are append-only (a database trigger refuses an
+    update or a delete): a published rule is never changed, a new version replaces it. A draft
+    is the operator's form, never a row. The pool's own fields cache the version in force today
+    (`pools.rule_changes.apply_due_versions`), so the batch engine reads the pool row unchanged.
+
+    Every number SPEC names for a pool lives here once, its SPEC value as the default."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="rule_versions")
+    effective_on = models.DateField(_("effective on"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("what changed and why"), blank=True)
+    # Coverage (SPEC 2): condition codes of the catalogue, and the benefit schedule as
+    # [min_age, max_age, payout_cents] rows with inclusive ages.
+    condition_codes = models.JSONField(_("covered conditions"), default=list)
+    benefit_schedule = models.JSONField(_("benefit schedule"), default=list)
+    min_join_age_days = models.PositiveIntegerField(_("youngest join age (days)"), default=30)
+    max_join_age_years = models.PositiveIntegerField(_("oldest join age (years)"), default=59)
+    exit_age_years = models.PositiveIntegerField(_("exit age (years)"), default=60)
+    waiting_days = models.PositiveIntegerField(_("observation period (days)"), default=90)
+    fee_rate_bp = models.PositiveIntegerField(_("management fee"), default=800)
+    annual_cap_cents = models.BigIntegerField(_("annual cap"), default=18800)
+    # Membership (SPEC 3).
+    grace_days = models.PositiveIntegerField(_("retry window (days)"), default=5)
+    reinstate_days = models.PositiveIntegerField(_("reinstatement window (days)"), default=30)
+    # Review (SPEC 4).
+    notice_days = models.PositiveIntegerField(_("public notice (days)"), default=3)
+    appeal_days = models.PositiveIntegerField(_("appeal window (days)"), default=14)
+    panel_size = models.PositiveIntegerField(_("panel size (jurors)"), default=9)
+    min_votes = models.PositiveIntegerField(_("vote minimum"), default=5)
+    vote_days = models.PositiveIntegerField(_("voting time (days)"), default=3)
+    juror_min_age = models.PositiveIntegerField(_("youngest juror (years)"), default=18)
+    juror_active_days = models.PositiveIntegerField(
+        _("juror active for at least (days)"), default=30
+    )
+
+    class Meta:
+        ordering = ["pool", "effective_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "effective_on"], name="rule_version_one_per_pool_and_day"
+            ),
+            *rule_checks("rule_version"),
+            models.CheckConstraint(
+                condition=Q(panel_size__gte=1)
+                & Q(min_votes__gte=1)
+                & Q(min_votes__lte=models.F("panel_size")),
+                name="rule_version_votes_fit_the_panel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pool.slug} from {self.effective_on}"
 
 
 # After a wind-down, a diagnosis before the closing date may be claimed this long (SPEC 11).

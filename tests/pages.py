@@ -16,6 +16,7 @@ LANGUAGES = ("", "/zh-hans")  # English (no prefix) and Simplified Chinese
 
 def public_pages() -> list[str]:
     pages = ["/", "/notice/", "/reports/", "/login/", "/signup/"]
+    pages += [f"/pools/{slug}/rules/" for slug in Pool.objects.values_list("slug", flat=True)]
     pages += [f"/notice/{pk}/" for pk in notice_claims()]
     pages += [
         f"/reports/{pk}/"

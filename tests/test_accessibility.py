@@ -58,6 +58,7 @@ def admin_pages(own_claim, batch, membership, pool):
         f"/admin/members/membership/{membership.pk}/change/",
         f"/admin/members/person/{membership.person_id}/change/",
         f"/admin/pools/pool/{pool.pk}/change/",
+        f"/admin/pools/ruleversion/{pool.rule_versions.first().pk}/change/",
     ]
 
 
@@ -75,6 +76,7 @@ def pages(public_claim, own_claim, batch, membership):
             f"/reports/{batch}/",
             "/login/",
             "/signup/",
+            f"/pools/{membership.pool.slug}/rules/",
         ],
         MEMBER: [
             "/dashboard/",

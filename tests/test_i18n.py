@@ -9,6 +9,7 @@ from django.utils import translation
 from apportionment import publishing
 from claims.models import Claim
 from notice import services
+from pools.rule_changes import record_first_version
 from tests.apportionment.helpers import approved_claim, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import ClaimFactory, MembershipFactory
@@ -39,6 +40,7 @@ def test_chinese_pages_show_no_english_of_ours(client):
     on_notice = ClaimFactory()
     services.volunteer_for_panels(membership.person.account, rules_accepted=True)
     panel = services.draw_panel(ClaimFactory(status=Claim.Status.PANEL_REVIEW), seed=1)
+    record_first_version(pool=membership.pool)
     client.force_login(membership.person.account)
     english = our_english()
     for name, args in [
@@ -56,6 +58,7 @@ def test_chinese_pages_show_no_english_of_ours(client):
         ("jury-volunteer", []),
         ("panel", [panel.pk]),
         ("notice-record", [panel.claim_id]),
+        ("pool-rules", [membership.pool.slug]),
     ]:
         with translation.override("zh-hans"):
             url = reverse(name, args=args)

@@ -1,15 +1,20 @@
 """The main pages' query counts are pinned: an N+1 query (one more query per membership,
 charge, claim or case) fails here."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.timezone import now
 
 from apportionment import publishing
 from claims import workflow
 from claims.services import create_draft
 from members.models import Person
+from pools import rules
+from pools.models import RuleVersion
 from tests.apportionment.helpers import approved_claim, run_all_chunks
 from tests.claims.helpers import draft, to_investigated
 from tests.factories import MembershipFactory, PersonFactory, PoolFactory
@@ -46,6 +51,11 @@ def world(size, people):  # noqa: F811
         run_all_chunks(publishing.start_batch(pool))
     for _ in range(size):
         workflow.perform(to_investigated(draft(), people), "approve", user=people["adj"])
+    for year in range(size):  # versions of the pool's rules
+        values = {**rules.from_pool(pool).values(), "annual_cap_cents": year}
+        RuleVersion.objects.create(
+            pool=pool, effective_on=dt.date(2000 + year, 1, 1), published_at=now(), **values
+        )
     return account, first, pool
 
 
@@ -61,6 +71,7 @@ PAGES = {
     # The draft form's choices: memberships, conditions, sponsored schemes (one query each).
     "claim-detail": (True, lambda w: {"pk": w[1].pk}, (8, 7)),
     "report-detail": (False, lambda w: {"pk": w[2].batches.last().pk}, (3, 3)),
+    "pool-rules": (False, lambda w: {"slug": w[2].slug}, (3, 0)),
 }
 
 

@@ -115,3 +115,18 @@ def test_the_dashboard_offers_reinstatement_while_it_is_possible(lapsing, client
     other = UserFactory()
     client.force_login(other)
     assert client.get(link).status_code == 404
+
+
+def test_the_reinstatement_window_is_the_pools(lapsing):
+    """A pool whose rules give 10 days: day 11 after the lapse is refused, with its number."""
+    pool, _batch, alice, *_ = lapsing("sponsor")
+    Pool = type(pool)
+    Pool.objects.filter(pk=pool.pk).update(reinstate_days=10)
+    alice = Membership.objects.get(pk=alice.pk)
+    account = alice.person.account
+    top_up(account, 10_000)
+    assert alice.reinstatable_until == lapse_day(alice) + dt.timedelta(days=10)
+    with pytest.raises(ValidationError, match="more than 10 days ago"):
+        services.reinstate_membership(
+            alice, account, today=lapse_day(alice) + dt.timedelta(days=11)
+        )
