@@ -19,6 +19,7 @@ from members.bulk import bulk_change_status
 from members.models import Membership
 from mutualaid import pagecache
 from pools.models import Pool
+from pools.rules import rules_on
 
 
 def daily_retry_and_lapse(today: dt.date) -> dict:
@@ -46,11 +47,12 @@ def daily_retry_and_lapse(today: dt.date) -> dict:
     for pool in Pool.objects.filter(
         pk__in=Membership.objects.filter(status=Membership.Status.SUSPENDED).values("pool_id")
     ):
-        last_retry_from = today - dt.timedelta(days=pool.grace_days)
+        grace_days = rules_on(pool, today).grace_days
+        last_retry_from = today - dt.timedelta(days=grace_days)
         lapsed += bulk_change_status(
             Membership.objects.filter(pool=pool, suspended_since__lte=last_retry_from),
             transition="lapse",
-            cause=f"charge still unpaid after the retry window ({pool.grace_days} days)",
+            cause=f"charge still unpaid after the retry window ({grace_days} days)",
         )
     written_off = write_off_lapsed()
     return {

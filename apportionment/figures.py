@@ -15,6 +15,7 @@ from claims.models import Claim
 from ledger.models import Account
 from mutualaid.pairkeys import pair_key
 from pools.models import Pool, WindDown
+from pools.rules import Rules, rules_on
 
 DEFAULT_CHUNK_SIZE = 50_000
 
@@ -75,6 +76,12 @@ def carried_forward_due(pool: Pool) -> int:
     return -account.balance_cents - in_batches
 
 
+def rules_at(pool: Pool, cutoff: datetime) -> Rules:
+    """The pool's rules in force on the cut-off's day in its calendar (SPEC 11): the fee and
+    the cap of a batch are those of its cut-off, whatever the pool row caches."""
+    return rules_on(pool, pool.date_of(cutoff))
+
+
 def round_half_up_fee(payouts: int, fee_rate_bp: int) -> int:
     """F = round-half-up(P × rate), in integer arithmetic (rate in basis points)."""
     return (payouts * fee_rate_bp * 2 + 10_000) // 20_000
@@ -115,7 +122,7 @@ def compute_figures(
     figures = Figures(pool=pool, cutoff=cutoff, sponsor_reason=sponsor_reason(pool, cutoff))
     figures.claim_ids = list(claims.values_list("pk", flat=True))
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
-    figures.fee = round_half_up_fee(figures.payouts, pool.fee_rate_bp)
+    figures.fee = round_half_up_fee(figures.payouts, rules_at(pool, cutoff).fee_rate_bp)
     carried = carried_forward_due(pool)
     figures.carried, figures.surplus = max(carried, 0), max(-carried, 0)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id}
@@ -220,7 +227,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
             remainder_cents=figures.remainder,
             odd_cent_hash=figures.odd_cent_hash,
             odd_cent_membership_id=figures.odd_cent_membership_id,
-            annual_cap_cents=pool.annual_cap_cents,
+            annual_cap_cents=rules_at(pool, cutoff).annual_cap_cents,
             cap_year=cutoff.year,
             sponsor_reason=figures.sponsor_reason,
         )

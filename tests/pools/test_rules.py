@@ -536,3 +536,24 @@ def test_every_existing_pool_gets_its_rules_as_a_first_version(transactional_db)
     with pytest.raises(DatabaseError):
         with transaction.atomic():
             RuleVersion.objects.filter(pk=version.pk).update(fee_rate_bp=1)
+
+
+def test_a_batch_takes_the_fee_and_cap_in_force_at_its_cut_off(
+    versioned_pool, operator, monkeypatch
+):
+    """The pool row caches today's version only hourly: a batch cut on a change's first day
+    still applies the new fee and cap (apportionment.figures.rules_at)."""
+    from apportionment import figures, publishing
+    from tests.apportionment.helpers import approved_claim, bulk_members
+
+    publish_back_then(
+        monkeypatch, versioned_pool, operator, 30, fee_rate_bp=1_000, annual_cap_cents=50_000
+    )
+    Pool.objects.filter(pk=versioned_pool.pk).update(fee_rate_bp=800, annual_cap_cents=18_800)
+    versioned_pool.refresh_from_db()  # the cache not refreshed yet
+    bulk_members(versioned_pool, 9)
+    approved_claim(versioned_pool, 100_000)
+    cutoff = timezone.now()
+    assert figures.preview(versioned_pool, cutoff)["fee_cents"] == 10_000
+    batch = publishing.start_batch(versioned_pool, cutoff)
+    assert (batch.fee_rate_bp, batch.fee_cents, batch.annual_cap_cents) == (1_000, 10_000, 50_000)
