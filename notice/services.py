@@ -3,6 +3,7 @@
 import datetime
 import random
 import secrets
+from datetime import datetime as dt_type
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,11 +32,11 @@ from pools.rules import rules_for
 # window are the claim's pool's rules in force on its diagnosis date: pools.rules.rules_for.
 
 
-def is_active_member(user):
+def is_active_member(user) -> bool:
     return Membership.objects.filter(person__account=user, status=Membership.Status.ACTIVE).exists()
 
 
-def file_objection(claim, user, reason, now=None):
+def file_objection(claim: Claim, user, reason: str, now: dt_type | None = None) -> Objection:
     now = now or timezone.now()
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
@@ -65,7 +66,7 @@ def file_objection(claim, user, reason, now=None):
     return obj
 
 
-def juror_strata(claim, today=None):
+def juror_strata(claim: Claim, today: datetime.date | None = None) -> tuple[list[int], list[int]]:
     """The claim's eligible jurors as two id-sorted strata: its own pool first, then the rest.
 
     Eligible (SPEC 4): an account that volunteered and accepted the jury rules, whose own person
@@ -101,19 +102,19 @@ def juror_strata(claim, today=None):
     return sorted(own_pool), sorted(everyone - own_pool)
 
 
-def conflicted_accounts(claim) -> list[int]:
+def conflicted_accounts(claim: Claim) -> list[int]:
     """Accounts with a stake in the claim's review besides the claimant's."""
     reviewers = [claim.investigator_id, claim.adjudicator_id]
     objectors = Objection.objects.filter(claim=claim).values_list("member_id", flat=True)
     return [pk for pk in [*reviewers, *objectors] if pk is not None]
 
 
-def eligible_juror_ids(claim, today=None):
+def eligible_juror_ids(claim: Claim, today: datetime.date | None = None) -> list[int]:
     """Account ids eligible for the claim's panel, ordered by id."""
     return sorted(id_ for stratum in juror_strata(claim, today) for id_ in stratum)
 
 
-def draw(strata, seed, k):
+def draw(strata, seed: int, k: int) -> list[int]:
     """Reproducible stratified draw: one random.Random(seed) samples each id-sorted stratum in
     turn until k seats are filled. The same strata and seed always give the same jurors."""
     rng = random.Random(seed)
@@ -124,7 +125,7 @@ def draw(strata, seed, k):
     return sorted(chosen)
 
 
-def draw_panel(claim, seed=None, now=None):
+def draw_panel(claim: Claim, seed: int | None = None, now: dt_type | None = None) -> Panel:
     """Draw a claim's panel from juror_strata() with a stored seed; invite each juror in-app and,
     after commit, by email."""
     now = now or timezone.now()
@@ -168,7 +169,7 @@ def draw_panel(claim, seed=None, now=None):
     return panel
 
 
-def close_ended_notices(now=None):
+def close_ended_notices(now: dt_type | None = None) -> dict:
     """Close every notice that has ended; safe to run twice and late."""
     now = now or timezone.now()
     ended = Claim.objects.filter(status=Claim.Status.PUBLIC_NOTICE, notice_ends_at__lte=now)
@@ -190,13 +191,13 @@ def close_ended_notices(now=None):
     return {"approved": approved, "panel": len(objected)}
 
 
-def rejected_at(claim):
+def rejected_at(claim: Claim) -> dt_type | None:
     """When the claim was last rejected (its rejection event), or None."""
     event = claim.events.filter(to_status=Claim.Status.REJECTED).order_by("-at").first()
     return event.at if event else None
 
 
-def appeal_deadline(claim):
+def appeal_deadline(claim: Claim) -> dt_type | None:
     """When the claimant's right to appeal the claim's rejection ends (None: not appealable)."""
     if claim.status != Claim.Status.REJECTED or claim.first_diagnosed_on:
         return None
@@ -206,7 +207,9 @@ def appeal_deadline(claim):
     return rejected + datetime.timedelta(days=rules_for(claim).appeal_days) if rejected else None
 
 
-def appeal_problem(claim, now=None, rejected=None):
+def appeal_problem(
+    claim: Claim, now: dt_type | None = None, rejected: dt_type | None = None
+) -> str | None:
     """Why the claim's rejection cannot be appealed now, or None (SPEC 4: once, within 14 days).
     Not open to an illness an investigator confirmed was first diagnosed in the observation
     period: that membership has ended and its shares were refunded. `rejected` defaults to the
@@ -222,7 +225,9 @@ def appeal_problem(claim, now=None, rejected=None):
     return None
 
 
-def appeal(claim, user, reason, rejected=None, now=None):
+def appeal(
+    claim: Claim, user, reason: str, rejected: dt_type | None = None, now: dt_type | None = None
+) -> Panel:
     """The claimant appeals a rejection with a reason; a panel is drawn. Returns the panel."""
     if not (reason or "").strip():
         raise ValidationError(_("A reason is required."))
@@ -230,13 +235,13 @@ def appeal(claim, user, reason, rejected=None, now=None):
     return Panel.objects.filter(claim=claim).latest("pk")
 
 
-def open_appeal_panel(claim, reason, now=None):
+def open_appeal_panel(claim: Claim, reason: str, now: dt_type | None = None) -> Panel:
     """Part of the `appeal` transition (claims.workflow): the appeal's record and its panel."""
     Appeal.objects.create(claim=claim, reason=reason.strip())
     return draw_panel(claim, now=now)
 
 
-def volunteer_for_panels(user, rules_accepted):
+def volunteer_for_panels(user, rules_accepted: bool) -> JuryVolunteer:
     """The member volunteers for panels, having read and accepted the jury rules. Idempotent."""
     if not rules_accepted:
         raise ValidationError(_("Please read and accept the jury rules."), code="rules")
@@ -248,7 +253,7 @@ def volunteer_for_panels(user, rules_accepted):
     return volunteer
 
 
-def withdraw_from_panels(user):
+def withdraw_from_panels(user) -> JuryVolunteer | None:
     """No more draws for this member; panels they already sit on stay theirs. Idempotent."""
     with transaction.atomic():
         volunteer = JuryVolunteer.objects.select_for_update().filter(user=user).first()
@@ -258,7 +263,7 @@ def withdraw_from_panels(user):
     return volunteer
 
 
-def cast_vote(panel, user, choice, reason, now=None):
+def cast_vote(panel: Panel, user, choice: str, reason: str, now: dt_type | None = None) -> Vote:
     """A juror's one vote, with a reason that is published without their name. The last juror's
     vote closes the panel at once."""
     now = now or timezone.now()
@@ -285,7 +290,7 @@ def cast_vote(panel, user, choice, reason, now=None):
     return vote
 
 
-def tally(approve: int, reject: int, *, min_votes: int):
+def tally(approve: int, reject: int, *, min_votes: int) -> str | None:
     """Majority of votes cast; fewer than the pool's vote minimum (5) or a tie -> adjudicator
     (None)."""
     if approve + reject < min_votes or approve == reject:
@@ -316,7 +321,7 @@ def _close_if_done(panel, now):
     return panel
 
 
-def close_panel(panel, now=None):
+def close_panel(panel: Panel, now: dt_type | None = None) -> Panel:
     """Decide a panel whose voting ended (or is complete). Idempotent: only a voting panel moves."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -326,7 +331,7 @@ def close_panel(panel, now=None):
         return _close_if_done(panel, now)
 
 
-def close_ended_panels(now=None):
+def close_ended_panels(now: dt_type | None = None) -> dict:
     """Close every panel whose voting time is over; safe to run twice and late."""
     now = now or timezone.now()
     ended = Panel.objects.filter(status=Panel.Status.VOTING, deadline__lt=now)
@@ -334,12 +339,14 @@ def close_ended_panels(now=None):
     return {"closed": len(closed)}
 
 
-def panel_awaiting_adjudicator(claim):
+def panel_awaiting_adjudicator(claim: Claim) -> Panel | None:
     """The claim's panel that could not decide (fewer than 5 votes or a tie), or None."""
     return Panel.objects.filter(claim=claim, status=Panel.Status.NEEDS_ADJUDICATOR).first()
 
 
-def adjudicate_panel(panel, outcome, user, note, now=None):
+def adjudicate_panel(
+    panel: Panel, outcome: str, user, note: str, now: dt_type | None = None
+) -> Panel:
     """An adjudicator decides a claim whose panel could not, with the same role and four-eyes
     rules as their other decisions and a required note (the `decide_*` transitions)."""
     if outcome not in Panel.Outcome.values:
@@ -349,7 +356,7 @@ def adjudicate_panel(panel, outcome, user, note, now=None):
     return panel
 
 
-def record_adjudication(claim, outcome, user):
+def record_adjudication(claim: Claim, outcome: str, user) -> Panel:
     """Part of the `decide_*` transitions (claims.workflow): the panel is decided."""
     panel = Panel.objects.select_for_update().get(
         claim=claim, status=Panel.Status.NEEDS_ADJUDICATOR
