@@ -126,6 +126,9 @@ WEB.update(
         "statement-pdf": signed_in(200),
         "api-statement": signed_in(200, anonymous=401),
         "pool-forecast": everyone(200),
+        "pool-rules": everyone(200),
+        # The confirmation page; the POST refuses until one of the member's pools has closed.
+        "payback": signed_in(200),
     }
 )
 # URL name (or API operation) -> callable(world) -> kwargs
@@ -138,6 +141,8 @@ PARAMS = {
     "batch-detail": lambda w: {"pk": w["batch"].pk},
     "batch-proof": lambda w: {"pk": w["batch"].pk},
     "pool-detail": lambda w: {"slug": w["membership"].pool.slug},
+    "pool-rules": lambda w: {"slug": w["membership"].pool.slug},
+    "GET /api/v1/pools/{slug}/rules/": lambda w: {"slug": w["membership"].pool.slug},
     "pool-forecast": lambda w: {"slug": w["membership"].pool.slug},
     "GET /api/v1/pools/{slug}/forecast/": lambda w: {"slug": w["membership"].pool.slug},
     "condition-detail": lambda w: {"code": w["condition"].code},
@@ -185,6 +190,7 @@ API = {
     "GET /api/v1/pools/": everyone(200),
     "GET /api/v1/pools/{slug}/": everyone(200),
     "GET /api/v1/pools/{slug}/forecast/": everyone(200),
+    "GET /api/v1/pools/{slug}/rules/": everyone(200),
     "GET /api/v1/statement/": signed_in(200, anonymous=401),
     "GET /api/v1/conditions/": everyone(200),
     "GET /api/v1/conditions/{code}/": everyone(200),
