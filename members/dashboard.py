@@ -46,7 +46,8 @@ def dashboard_context(user) -> dict:
         "closing_pools": list(closing.values()),
         "may_request_payback": any(
             pool.wind_down.status == WindDown.Status.CLOSED for pool in closing.values()
-        ),
+        )
+        and not any(m.is_open for m in memberships),  # pools.winddown.request_payback
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,

@@ -220,10 +220,22 @@ def may_request_payback(user) -> bool:
 def request_payback(*, user) -> LedgerTransaction:
     """The whole wallet balance paid back to its holder: recorded in the ledger as owed to
     them (`Account.Kind.PAYBACKS`) until the payment provider sends it. Refused while they
-    owe an unpaid charge or before a pool of theirs has closed."""
+    owe an unpaid charge, before a pool of theirs has closed, or while the wallet still pays
+    for an open membership of another pool (its next charge would lapse it)."""
     if not may_request_payback(user):
         raise ValidationError(
             _("A wallet is paid back once a pool of yours has closed."), code="not_closed"
+        )
+    still_member = Membership.objects.filter(
+        person__account=user, status__in=Membership.OPEN_STATUSES
+    )
+    if still_member.exists():
+        raise ValidationError(
+            _(
+                "Your wallet still pays for an open membership of another pool: withdraw from "
+                "it first."
+            ),
+            code="still_member",
         )
     with transaction.atomic():
         wallet = Account.objects.select_for_update().get(pk=wallet_for(user).pk)
