@@ -228,7 +228,7 @@ def request_payback(*, user) -> LedgerTransaction:
         )
     still_member = Membership.objects.filter(
         person__account=user, status__in=Membership.OPEN_STATUSES
-    )
+    ).exclude(pool__wind_down__status=WindDown.Status.CLOSED)
     if still_member.exists():
         raise ValidationError(
             _(

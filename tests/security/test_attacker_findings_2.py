@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from apportionment import archive, partitions, publishing
 from claims.models import Claim, SponsoredScheme
 from ledger.models import Account
+from members import services as member_services
 from members.models import AccountSettings, Membership, Person
 from mutualaid import db_router
 from pools.models import WindDown
@@ -140,6 +141,30 @@ def test_a_payback_twice_pays_once_and_an_empty_wallet_is_refused(client):
     client.post(reverse("payback"))
     paid = Account.objects.get(kind=Account.Kind.PAYBACKS, owner__isnull=True).balance_cents
     assert paid == 12_00 and Account.objects.get(kind="wallet", owner=account).balance_cents == 0
+
+
+def test_a_lapsed_membership_is_not_reinstated_into_a_closed_pool():
+    """Lapsed memberships stay lapsed at the close: reinstated after it, one would be active
+    in a pool that charges, covers and closes nothing more, and hold its wallet back."""
+    pool = PoolFactory()
+    account, (member,) = family(pool, 1)
+    Membership.objects.filter(pk=member.pk).update(
+        status=Membership.Status.LAPSED, ended_at=timezone.now()
+    )
+    closed(pool)
+    with pytest.raises(ValidationError, match="closed"):
+        member_services.reinstate_membership(member, account)
+    member.refresh_from_db()
+    assert member.status == Membership.Status.LAPSED
+
+
+def test_an_open_membership_of_a_closed_pool_does_not_hold_the_wallet_back():
+    pool = PoolFactory()
+    account, (member,) = family(pool, 1)
+    closed(pool)  # a membership left open there (reinstated before the close was refused)
+    top_up(account, 5_00)
+    request_payback(user=account)
+    assert Account.objects.get(kind="wallet", owner=account).balance_cents == 0
 
 
 def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client):
