@@ -8,7 +8,9 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -71,6 +73,15 @@ def test_a_name_is_text_in_the_statement_pdf_not_reportlab_markup(client, name):
     text = "".join(page.extract_text() for page in reader.pages)
     assert "".join(name.split()) in "".join(text.split())  # shown literally
     assert b"evil.example" not in response.content or b"/URI" not in response.content
+
+
+@pytest.mark.parametrize(
+    "name", ["\U0001f600 Li", "\u202eauH iL", "Li\u0301\u0301\u0301 Hua", "李" * 100]
+)
+def test_a_name_in_odd_unicode_still_makes_a_pdf(client, name):
+    client.force_login(charged_member(name))
+    response = client.get(reverse("statement-pdf"))
+    assert response.status_code == 200 and PdfReader(io.BytesIO(response.content)).pages
 
 
 @pytest.mark.parametrize("year", ["２０２６", "٢٠٢٦", "-2026", "+2026", "2026.0", " 2026x"])
@@ -258,6 +269,27 @@ def test_an_anonymous_request_stores_nothing_and_a_member_only_a_site_language(c
     client.get("/xx-evil/dashboard/", HTTP_ACCEPT_LANGUAGE=header)
     stored = set(AccountSettings.objects.values_list("language", flat=True))
     assert stored <= {"en", "zh-hans"}
+
+
+def test_an_anonymous_visit_of_todays_pages_writes_nothing(client):
+    pool = PoolFactory()
+    family(pool, 1)
+    paths = [
+        "/statement/",
+        "/statement/csv/?year=2026",
+        "/statement/pdf/",
+        "/api/v1/statement/",
+        f"/api/v1/pools/{pool.slug}/forecast/",
+        "/zh-hans/",
+        "/zh-hans/reports/",
+        "/wallet/payback/",
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        for path in paths:
+            assert client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code < 500
+        assert client.post("/wallet/payback/").status_code in (302, 403)
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
 
 
 # 5. The archive -------------------------------------------------------------------------
