@@ -84,6 +84,17 @@ def test_a_name_in_odd_unicode_still_makes_a_pdf(client, name):
     assert response.status_code == 200 and PdfReader(io.BytesIO(response.content)).pages
 
 
+def test_no_cache_keeps_a_members_statement(client):
+    """Names and money of a household: a shared cache (keyed without the Authorization header
+    an API client sends) or the browser's disk must not keep them."""
+    client.force_login(charged_member("Li Hua"))
+    for path in ("statement", "statement-csv", "statement-pdf", "api-statement"):
+        response = client.get(reverse(path))
+        assert response.status_code == 200
+        policy = response.headers.get("Cache-Control", "")
+        assert "no-store" in policy and "private" in policy, path
+
+
 @pytest.mark.parametrize("year", ["２０２６", "٢٠٢٦", "-2026", "+2026", "2026.0", " 2026x"])
 def test_a_year_in_other_digits_or_signs_is_refused(client, year):
     client.force_login(MembershipFactory().person.account)
