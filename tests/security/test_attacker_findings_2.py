@@ -22,7 +22,7 @@ from members import services as member_services
 from members.models import AccountSettings, Membership, Person
 from mutualaid import db_router
 from pools.models import WindDown
-from pools.winddown import request_payback
+from pools.winddown import close_ended_wind_downs, request_payback
 from reports import forecast
 from tests.apportionment.helpers import approved_claim, family, run_all_chunks, top_up
 from tests.apportionment.test_partitions import paid_out_batch
@@ -187,6 +187,30 @@ def test_an_open_membership_of_a_closed_pool_does_not_hold_the_wallet_back():
     top_up(account, 5_00)
     request_payback(user=account)
     assert Account.objects.get(kind="wallet", owner=account).balance_cents == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Open for the lead (a product rule): a claim waiting for its claimant's answer "
+    "blocks the close for ever, and with it every member's payback; only the claimant can move "
+    "it (resubmit or withdraw). Proposed: a system transition at the close, after the last "
+    "claim window, withdrawing the claims still unanswered.",
+)
+def test_one_unanswered_claim_does_not_hold_the_close_and_every_payback_for_ever():
+    pool = PoolFactory()
+    account, (member,) = family(pool, 1)
+    claim = approved_claim(pool, 10_00, membership=member)
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.NEEDS_INFO)
+    today = pool.today()
+    WindDown.objects.create(
+        pool=pool,
+        announced_at=timezone.now(),
+        via=WindDown.Via.COMMAND,
+        closing_date=today - timezone.timedelta(days=400),
+        claims_until=today - timezone.timedelta(days=221),
+    )
+    years_later = today + timezone.timedelta(days=3 * 365)
+    assert close_ended_wind_downs(today=years_later) == [pool.slug]
 
 
 def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client):
