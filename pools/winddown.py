@@ -21,6 +21,7 @@ from members.bulk import bulk_change_status
 from members.models import Membership, Person
 from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
+from notice.services import APPEAL_DAYS
 from pools.models import CLAIM_WINDOW_DAYS, Pool, WindDown
 
 # How far ahead a closing may be announced: members are charged nothing until then.
@@ -170,7 +171,8 @@ def claim_window_problems(pool: Pool, diagnosis_date: dt.date | None) -> list[st
 
 def close_ended_wind_downs(*, today: dt.date | None = None) -> list[str]:
     """Daily: close each winding-down pool whose last claim window has ended and whose claims
-    are all decided and paid. Returns the slugs closed. Idempotent; correct when late."""
+    are all decided, paid and past their appeal period. Returns the slugs closed. Idempotent;
+    correct when late."""
     closed = []
     for wind_down in WindDown.objects.filter(status=WindDown.Status.WINDING_DOWN).select_related(
         "pool"
@@ -181,7 +183,14 @@ def close_ended_wind_downs(*, today: dt.date | None = None) -> list[str]:
         undecided = Claim.objects.filter(pool=pool).exclude(
             status__in=[*Claim.CLOSED_STATUSES, Claim.Status.PAID]
         )
-        if undecided.exists():
+        # A rejection may be appealed for APPEAL_DAYS (SPEC 4): not cut short by the close.
+        appealable = Claim.objects.filter(
+            pool=pool,
+            status=Claim.Status.REJECTED,
+            events__to_status=Claim.Status.REJECTED,
+            events__at__gt=timezone.now() - dt.timedelta(days=APPEAL_DAYS),
+        )
+        if undecided.exists() or appealable.exists():
             continue
         _close(wind_down)
         closed.append(pool.slug)

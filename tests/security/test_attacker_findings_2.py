@@ -16,11 +16,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from apportionment import archive, partitions, publishing
-from claims.models import Claim, SponsoredScheme
+from claims.models import Claim, ClaimEvent, SponsoredScheme
 from ledger.models import Account
 from members import services as member_services
 from members.models import AccountSettings, Membership, Person
 from mutualaid import db_router
+from notice import services as notice_services
 from pools.models import WindDown
 from pools.winddown import close_ended_wind_downs, request_payback
 from reports import forecast
@@ -211,6 +212,32 @@ def test_one_unanswered_claim_does_not_hold_the_close_and_every_payback_for_ever
     )
     years_later = today + timezone.timedelta(days=3 * 365)
     assert close_ended_wind_downs(today=years_later) == [pool.slug]
+
+
+def test_the_close_waits_for_a_rejections_appeal_period():
+    """The last claims are decided just before the close: a claimant rejected yesterday keeps
+    the 14 days to appeal (SPEC 4), and an appeal after the close would go to a panel in a
+    pool that pays nothing more."""
+    pool = PoolFactory()
+    account, (member,) = family(pool, 1)
+    claim = approved_claim(pool, 10_00, membership=member)
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REJECTED)
+    rejection = ClaimEvent.objects.create(
+        claim=claim, action="reject", from_status="investigated", to_status="rejected"
+    )
+    today = pool.today()
+    WindDown.objects.create(
+        pool=pool,
+        announced_at=timezone.now(),
+        via=WindDown.Via.COMMAND,
+        closing_date=today - timezone.timedelta(days=200),
+        claims_until=today - timezone.timedelta(days=21),
+    )
+    ClaimEvent.objects.filter(pk=rejection.pk).update(at=timezone.now() - timezone.timedelta(1))
+    assert close_ended_wind_downs() == []
+    assert not notice_services.appeal_problem(claim)  # it may still be appealed
+    ClaimEvent.objects.filter(pk=rejection.pk).update(at=timezone.now() - timezone.timedelta(15))
+    assert close_ended_wind_downs() == [pool.slug]
 
 
 def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client):
