@@ -120,16 +120,21 @@ def test_a_statement_has_no_other_accounts_charges_whatever_the_query(client):
 # 2. Wind-down, pay-backs and sponsored schemes ----------------------------------------------
 
 
-def closed(pool):
-    WindDown.objects.create(
+def wind_down(pool, *, days_since_closing=0, window_ended_days_ago=0, **fields):
+    """The pool's wind-down record, its closing and last claim day that many days ago."""
+    today = pool.today()
+    return WindDown.objects.create(
         pool=pool,
         announced_at=timezone.now(),
         via=WindDown.Via.COMMAND,
-        closing_date=pool.today(),
-        claims_until=pool.today(),
-        status=WindDown.Status.CLOSED,
-        closed_at=timezone.now(),
+        closing_date=today - timezone.timedelta(days=days_since_closing),
+        claims_until=today - timezone.timedelta(days=window_ended_days_ago),
+        **fields,
     )
+
+
+def closed(pool):
+    wind_down(pool, status=WindDown.Status.CLOSED, closed_at=timezone.now())
 
 
 def test_no_payback_while_the_wallet_still_pays_for_an_open_membership():
@@ -202,15 +207,8 @@ def test_one_unanswered_claim_does_not_hold_the_close_and_every_payback_for_ever
     account, (member,) = family(pool, 1)
     claim = approved_claim(pool, 10_00, membership=member)
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.NEEDS_INFO)
-    today = pool.today()
-    WindDown.objects.create(
-        pool=pool,
-        announced_at=timezone.now(),
-        via=WindDown.Via.COMMAND,
-        closing_date=today - timezone.timedelta(days=400),
-        claims_until=today - timezone.timedelta(days=221),
-    )
-    years_later = today + timezone.timedelta(days=3 * 365)
+    wind_down(pool, days_since_closing=400, window_ended_days_ago=221)
+    years_later = pool.today() + timezone.timedelta(days=3 * 365)
     assert close_ended_wind_downs(today=years_later) == [pool.slug]
 
 
@@ -225,14 +223,7 @@ def test_the_close_waits_for_a_rejections_appeal_period():
     rejection = ClaimEvent.objects.create(
         claim=claim, action="reject", from_status="investigated", to_status="rejected"
     )
-    today = pool.today()
-    WindDown.objects.create(
-        pool=pool,
-        announced_at=timezone.now(),
-        via=WindDown.Via.COMMAND,
-        closing_date=today - timezone.timedelta(days=200),
-        claims_until=today - timezone.timedelta(days=21),
-    )
+    wind_down(pool, days_since_closing=200, window_ended_days_ago=21)
     ClaimEvent.objects.filter(pk=rejection.pk).update(at=timezone.now() - timezone.timedelta(1))
     assert close_ended_wind_downs() == []
     assert not notice_services.appeal_problem(claim)  # it may still be appealed
