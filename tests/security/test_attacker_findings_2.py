@@ -234,6 +234,8 @@ def test_the_close_waits_for_a_rejections_appeal_period():
 def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client):
     pool, other = PoolFactory(), PoolFactory()
     account, (member,) = family(pool, 1)
+    spouse = PersonFactory(account=account, relationship=Person.Relationship.SPOUSE)
+    MembershipFactory(pool=other, person=spouse)  # the other pool's scheme is in the choices
     today = pool.today()
     theirs = SponsoredScheme.objects.create(
         pool=other, event="E", starts_on=today, ends_on=today, payout_cents=1, sponsor="S"
@@ -247,7 +249,8 @@ def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client
         sponsor="S",
     )
     client.force_login(account)
-    for scheme in (theirs, over):
+    refusals = {theirs: "covers another pool", over: "covers diagnoses from"}
+    for scheme, refusal in refusals.items():
         answer = client.post(
             "/api/v1/claims/",
             {
@@ -261,7 +264,21 @@ def test_a_claim_with_another_pools_scheme_or_after_its_period_is_refused(client
             },
             "application/json",
         )
-        assert answer.status_code == 400, answer.content
+        assert answer.status_code == 400 and refusal in answer.json()["detail"]
+        page = client.post(
+            reverse("claim-new"),
+            {
+                "membership": member.pk,
+                "condition": pool.conditions.first().pk,
+                "scheme": scheme.pk,
+                "cause": "illness",
+                "diagnosis_date": today.isoformat(),
+                "hospital": "H",
+                "province": "Zhejiang",
+                "submit": "1",
+            },
+        )
+        assert page.status_code == 200 and refusal in page.content.decode()
     assert not Claim.objects.filter(scheme__isnull=False).exclude(status="draft").exists()
 
 
