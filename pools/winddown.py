@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apportionment.models import Charge
+from claims import workflow
 from claims.models import Claim
-from claims.notifications import notify_many
+from claims.notifications import notify_claimant, notify_many
 from ledger.models import Account
 from ledger.models import Transaction as LedgerTransaction
 from ledger.services import post, system_account, wallet_for
@@ -180,6 +181,17 @@ def close_ended_wind_downs(*, today: dt.date | None = None) -> list[str]:
         pool = wind_down.pool
         if (today or pool.today()) <= wind_down.claims_until:
             continue
+        # Only the claimant could move a claim waiting for their answer: after the last claim
+        # window it is withdrawn (they are told), or it would hold the close for ever.
+        withdrawn = workflow.run_system_many(
+            Claim.objects.filter(pool=pool, status=Claim.Status.NEEDS_INFO).values_list(
+                "pk", flat=True
+            ),
+            "expire_unanswered",
+            note="the pool's last claim window ended without the claimant's answer",
+        )
+        for claim in Claim.objects.filter(pk__in=withdrawn):  # a few at most: each is told
+            notify_claimant(claim, "expire_unanswered")
         undecided = Claim.objects.filter(pool=pool).exclude(
             status__in=[*Claim.CLOSED_STATUSES, Claim.Status.PAID]
         )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from apportionment import archive, partitions, publishing
-from claims.models import Claim, ClaimEvent, SponsoredScheme
+from claims.models import Claim, ClaimEvent, Notification, SponsoredScheme
 from ledger.models import Account
 from members import services as member_services
 from members.models import AccountSettings, Membership, Person
@@ -195,21 +195,17 @@ def test_an_open_membership_of_a_closed_pool_does_not_hold_the_wallet_back():
     assert Account.objects.get(kind="wallet", owner=account).balance_cents == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open for the lead (a product rule): a claim waiting for its claimant's answer "
-    "blocks the close for ever, and with it every member's payback; only the claimant can move "
-    "it (resubmit or withdraw). Proposed: a system transition at the close, after the last "
-    "claim window, withdrawing the claims still unanswered.",
-)
 def test_one_unanswered_claim_does_not_hold_the_close_and_every_payback_for_ever():
     pool = PoolFactory()
     account, (member,) = family(pool, 1)
     claim = approved_claim(pool, 10_00, membership=member)
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.NEEDS_INFO)
     wind_down(pool, days_since_closing=400, window_ended_days_ago=221)
-    years_later = pool.today() + timezone.timedelta(days=3 * 365)
-    assert close_ended_wind_downs(today=years_later) == [pool.slug]
+    assert close_ended_wind_downs() == [pool.slug]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.WITHDRAWN
+    assert claim.events.get(action="expire_unanswered").actor is None  # the system's move
+    assert Notification.objects.filter(recipient=account, claim=claim).exists()  # told
 
 
 def test_the_close_waits_for_a_rejections_appeal_period():
