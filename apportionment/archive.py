@@ -54,6 +54,8 @@ def archivable(before) -> "list[Batch]":
 def _problem(batch: Batch) -> str:
     if not dialect.is_postgres():
         return _("Archiving needs PostgreSQL (the charges' partitions).")
+    if batch.archived_at:
+        return _("Batch #%(id)s is archived already.") % {"id": batch.pk}
     if batch.status != Batch.Status.PAID_OUT or not batch.merkle_root:
         return _("Only a paid-out batch with its Merkle root is archived.")
     if Charge.objects.of_batch(batch.pk).filter(outstanding=True).exists():
@@ -62,17 +64,24 @@ def _problem(batch: Batch) -> str:
 
 
 def archive_batch(batch: Batch) -> Path:
-    """Write, verify, record and detach one batch's charges; returns the file."""
-    problem = _problem(batch)
-    if problem:
-        raise ValidationError(problem)
+    """Write, verify, record and detach one batch's charges; returns the file. Checked on the
+    locked row (two runs may list the same batch), and written beside the file it becomes: an
+    archive already there is replaced only by a verified one."""
     root = Path(settings.ARCHIVE_ROOT)
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"charges-batch-{batch.pk}.csv.gz"
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
-        _write(batch, path)
-        verify_archive(batch, path)
+        problem = _problem(batch)
+        if problem:
+            raise ValidationError(problem)
+        partial = path.with_name(f"{path.name}.partial")
+        try:
+            _write(batch, partial)
+            verify_archive(batch, partial)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         batch.archived_at = timezone.now()
         batch.archive_file = path.name
         batch.archive_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -98,10 +107,22 @@ def read_archive(path: Path):
         yield from csv.DictReader(text)
 
 
+def _archive_path(batch: Batch) -> Path:
+    """The batch's recorded file, a plain name in ARCHIVE_ROOT (nothing outside it is read)."""
+    name = batch.archive_file
+    path = Path(settings.ARCHIVE_ROOT) / name
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        raise ValidationError(
+            _("Batch #%(id)s has no archive file %(name)s in the archive.")
+            % {"id": batch.pk, "name": repr(name)}
+        )
+    return path
+
+
 def verify_archive(batch: Batch, path: Path | None = None) -> tuple[str, int, int]:
     """Recompute the Merkle root, its sum and the count from the file; raise if any differs
     from the batch's published figures. Returns (root, sum, charges)."""
-    path = path or Path(settings.ARCHIVE_ROOT) / batch.archive_file
+    path = path or _archive_path(batch)
     if batch.archive_sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != (
         batch.archive_sha256
     ):

@@ -95,6 +95,14 @@ TRANSITIONS: dict[str, Transition] = {
         (S.APPROVED,), S.APPORTIONED, SYSTEM, gettext_lazy("Included in a batch")
     ),
     "pay": Transition((S.APPORTIONED,), S.PAID, SYSTEM, gettext_lazy("Payout paid")),
+    # A wind-down's close (pools.winddown): the claimant's answer never came within the pool's
+    # last claim window, and a closed pool pays nothing more.
+    "expire_unanswered": Transition(
+        (S.NEEDS_INFO,),
+        S.WITHDRAWN,
+        SYSTEM,
+        gettext_lazy("Withdrawn: no answer before the pool's last claim window ended"),
+    ),
 }
 
 

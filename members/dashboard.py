@@ -31,6 +31,7 @@ def dashboard_context(user) -> dict:
     pools = {m.pool_id: m.pool for m in memberships if m.status in PARTICIPANT_STATUSES}
     # The pools of theirs that are closing or closed: a banner each (SPEC 11).
     closing = {m.pool_id: m.pool for m in memberships if wind_down_of(m.pool)}
+    closed = {pk for pk, pool in closing.items() if pool.wind_down.status == WindDown.Status.CLOSED}
     charges = (
         Charge.objects.of_account(user)
         .select_related("batch__pool", "membership__person")
@@ -44,9 +45,9 @@ def dashboard_context(user) -> dict:
         "memberships": memberships,
         "forecasts": list(forecasts(list(pools.values())).values()),
         "closing_pools": list(closing.values()),
-        "may_request_payback": any(
-            pool.wind_down.status == WindDown.Status.CLOSED for pool in closing.values()
-        ),
+        # Not while the wallet still pays for an open membership (winddown.request_payback).
+        "may_request_payback": bool(closed)
+        and not any(m.is_open and m.pool_id not in closed for m in memberships),
         "wallet": wallet_for(user),
         "charges": charges,
         "claims": claims,

@@ -19,7 +19,7 @@ from members.payments import PaymentProvider, SandboxProvider
 from members.transitions import INVESTIGATOR, MEMBER, SYSTEM, TRANSITIONS
 from mutualaid import pagecache
 from mutualaid.roles import has_role
-from pools.models import Pool
+from pools.models import Pool, WindDown
 from pools.rules import rules_on
 
 S = Membership.Status
@@ -234,6 +234,11 @@ def reinstate_membership(membership: Membership, actor, today: dt.date | None = 
                     code="not_lapsed",
                 )
             lapsed_on = timezone.localdate(locked.ended_at)
+            if WindDown.objects.filter(pool=locked.pool_id, status=WindDown.Status.CLOSED).exists():
+                raise ValidationError(
+                    _("This pool has closed: a membership of it can no longer be reinstated."),
+                    code="pool_closed",
+                )
             if today > locked.reinstatable_until:
                 raise ValidationError(
                     _(

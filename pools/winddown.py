@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apportionment.models import Charge
+from claims import workflow
 from claims.models import Claim
-from claims.notifications import notify_many
+from claims.notifications import notify_claimant, notify_many
 from ledger.models import Account
 from ledger.models import Transaction as LedgerTransaction
 from ledger.services import post, system_account, wallet_for
@@ -22,6 +23,7 @@ from members.models import Membership, Person
 from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
 from pools.models import CLAIM_WINDOW_DAYS, Pool, WindDown
+from pools.rules import rules_on
 
 # How far ahead a closing may be announced: members are charged nothing until then.
 MAX_NOTICE_DAYS = 366
@@ -170,7 +172,8 @@ def claim_window_problems(pool: Pool, diagnosis_date: dt.date | None) -> list[st
 
 def close_ended_wind_downs(*, today: dt.date | None = None) -> list[str]:
     """Daily: close each winding-down pool whose last claim window has ended and whose claims
-    are all decided and paid. Returns the slugs closed. Idempotent; correct when late."""
+    are all decided, paid and past their appeal period. Returns the slugs closed. Idempotent;
+    correct when late."""
     closed = []
     for wind_down in WindDown.objects.filter(status=WindDown.Status.WINDING_DOWN).select_related(
         "pool"
@@ -178,10 +181,30 @@ def close_ended_wind_downs(*, today: dt.date | None = None) -> list[str]:
         pool = wind_down.pool
         if (today or pool.today()) <= wind_down.claims_until:
             continue
+        # Only the claimant could move a claim waiting for their answer: after the last claim
+        # window it is withdrawn (they are told), or it would hold the close for ever.
+        withdrawn = workflow.run_system_many(
+            Claim.objects.filter(pool=pool, status=Claim.Status.NEEDS_INFO).values_list(
+                "pk", flat=True
+            ),
+            "expire_unanswered",
+            note="the pool's last claim window ended without the claimant's answer",
+        )
+        for claim in Claim.objects.filter(pk__in=withdrawn):  # a few at most: each is told
+            notify_claimant(claim, "expire_unanswered")
         undecided = Claim.objects.filter(pool=pool).exclude(
             status__in=[*Claim.CLOSED_STATUSES, Claim.Status.PAID]
         )
-        if undecided.exists():
+        # A rejection may be appealed for the pool's appeal days (SPEC 4): not cut short by the
+        # close (the longest of its rule versions' would be stricter; they rarely differ).
+        appealable = Claim.objects.filter(
+            pool=pool,
+            status=Claim.Status.REJECTED,
+            events__to_status=Claim.Status.REJECTED,
+            events__at__gt=timezone.now()
+            - dt.timedelta(days=rules_on(pool, pool.today()).appeal_days),
+        )
+        if undecided.exists() or appealable.exists():
             continue
         _close(wind_down)
         closed.append(pool.slug)
@@ -220,10 +243,22 @@ def may_request_payback(user) -> bool:
 def request_payback(*, user) -> LedgerTransaction:
     """The whole wallet balance paid back to its holder: recorded in the ledger as owed to
     them (`Account.Kind.PAYBACKS`) until the payment provider sends it. Refused while they
-    owe an unpaid charge or before a pool of theirs has closed."""
+    owe an unpaid charge, before a pool of theirs has closed, or while the wallet still pays
+    for an open membership of another pool (its next charge would lapse it)."""
     if not may_request_payback(user):
         raise ValidationError(
             _("A wallet is paid back once a pool of yours has closed."), code="not_closed"
+        )
+    still_member = Membership.objects.filter(
+        person__account=user, status__in=Membership.OPEN_STATUSES
+    ).exclude(pool__wind_down__status=WindDown.Status.CLOSED)
+    if still_member.exists():
+        raise ValidationError(
+            _(
+                "Your wallet still pays for an open membership of another pool: withdraw from "
+                "it first."
+            ),
+            code="still_member",
         )
     with transaction.atomic():
         wallet = Account.objects.select_for_update().get(pk=wallet_for(user).pk)

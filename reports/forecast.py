@@ -176,6 +176,7 @@ def forecasts(pools: list[Pool], *, now=None) -> dict[int, Forecast]:
         Q(status__in=REVIEW_STATUSES)
         | Q(status=S.APPROVED, batch_claim__isnull=True, payout_cents__isnull=False),
         pool__in=ids,
+        scheme__isnull=True,  # a sponsored scheme's claims are the sponsor's, never apportioned
     ).select_related("membership__person")
     for claim in open_claims:
         forecast = result[claim.pool_id]

@@ -1,5 +1,7 @@
 """GET /api/v1/statement/?year=: the caller's own statement (statements.services)."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -64,6 +66,7 @@ class StatementSerializer(serializers.Serializer):
         return [batch.pk for batch in statement.archived]
 
 
+@method_decorator(never_cache, name="dispatch")  # kept by no cache (statements.views)
 class StatementView(APIView):
     """The caller's own statement for a calendar year: every charge of every membership of
     their account, its batch's figures and anonymized cases, paid or not, and the totals per

@@ -6,6 +6,7 @@ reader), so Chinese renders with no font file of ours; its text can be extracted
 
 import csv
 import io
+from xml.sax.saxutils import escape
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -100,6 +101,16 @@ def _total_columns() -> list[str]:
     ]
 
 
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): a member's
+# name such as =HYPERLINK(...) would run when the member opens the file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates (an apostrophe before it)."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
 def _title(statement: Statement) -> str:
     return _("Statement for %(year)s") % {"year": statement.year}
 
@@ -110,10 +121,10 @@ def as_csv(statement: Statement) -> str:
     writer = csv.writer(out)
     writer.writerow([_title(statement)])
     writer.writerow(_columns())
-    writer.writerows(_rows(statement))
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in _rows(statement))
     writer.writerow([])
     writer.writerow(_total_columns())
-    writer.writerows(_totals(statement))
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in _totals(statement))
     return out.getvalue()
 
 
@@ -135,7 +146,8 @@ def as_pdf(statement: Statement) -> bytes:
     heading = ParagraphStyle("heading", fontName=FONT, fontSize=14, leading=18)
 
     def table(header, rows, widths=None):
-        cells = [[Paragraph(str(text), body) for text in row] for row in [header, *rows]]
+        # Paragraph reads its text as markup (<img src=…> would load a file or a URL): escaped.
+        cells = [[Paragraph(escape(str(text)), body) for text in row] for row in [header, *rows]]
         result = Table(cells, colWidths=widths, repeatRows=1)
         result.setStyle(
             TableStyle(
@@ -158,13 +170,13 @@ def as_pdf(statement: Statement) -> bytes:
         bottomMargin=10 * mm,
         title=_title(statement),
     )
-    story = [Paragraph(_title(statement), heading), Spacer(1, 4 * mm)]
+    story = [Paragraph(escape(_title(statement)), heading), Spacer(1, 4 * mm)]
     rows = list(_rows(statement))
     if rows:
         widths = [w * mm for w in (24, 22, 12, 18, 18, 14, 14, 12, 14, 14, 16, 18, 81)]
         story.append(table(_columns(), rows, widths))
     else:
-        story.append(Paragraph(_("No charges in this year."), body))
+        story.append(Paragraph(escape(_("No charges in this year.")), body))
     story += [Spacer(1, 6 * mm), table(_total_columns(), list(_totals(statement)))]
     document.build(story)
     return buffer.getvalue()

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from statements import exports, services
 from statements.forms import YearForm
@@ -11,6 +12,7 @@ DOWNLOADS = {
 }
 
 
+@never_cache  # a member's names and money: kept by no cache, shared or the browser's
 @login_required
 def statement(request, download=None):
     """The member's statement for ?year= (this year by default): a page, a CSV or a PDF. A bad

@@ -281,6 +281,9 @@ def test_members_see_the_closing_in_both_languages_and_take_their_wallet_back(cl
     WindDown.objects.filter(pool=pool).update(
         status=WindDown.Status.CLOSED, closed_at=timezone.now()
     )
+    Membership.objects.filter(pool=pool).update(  # the close ends them (no payback before)
+        status=Membership.Status.POOL_CLOSED, ended_at=timezone.now()
+    )
     pagecache.bump(pagecache.MEMBERS, pagecache.POOLS)  # what the daily close's save does
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert "This pool has closed." in dashboard and "Pay my balance back to me" in dashboard
