@@ -162,6 +162,8 @@ def describe(name: str, value, names: dict | None = None) -> str:
         return _yuan(value)
     if name == "fee_rate_bp":
         return f"{value / 100:g} %"
+    if name == "min_join_age_days" and value >= 365 and value % 365 == 0:
+        return _("%(days)s (%(years)s years old)") % {"days": value, "years": value // 365}
     return str(value)
 
 

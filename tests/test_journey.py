@@ -1,8 +1,9 @@
 """The whole product on a phone, once in English and once in Simplified Chinese: sign up, enroll
 self and a child, top up, file a claim with a file; an investigator and an adjudicator take it
 to public notice; the notice ends; an operator runs the batch from the admin; the member sees
-the charge, checks its proof and downloads the year's statement. In Chinese, no page shows an
-untranslated string of ours."""
+the charge, checks its proof and downloads the year's statement; the operator announces the
+pool's closing and the member sees its banner. In Chinese, no page shows an untranslated
+string of ours."""
 
 import datetime as dt
 import subprocess
@@ -17,6 +18,8 @@ from members.identity import make_identity_number
 from members.models import Membership
 from mutualaid.templatetags.money import cents
 from notice.services import close_ended_notices
+from pools.models import WindDown
+from pools.winddown import announce_wind_down
 from tests.apportionment.helpers import bulk_members
 from tests.browser import browser_page
 from tests.claims.helpers import PASSWORD, PNG, log_in, staff, take_action
@@ -177,7 +180,13 @@ def test_member_journey_on_a_phone(
         trip.go(f"/reports/{batch.pk}/")
         root = page.inner_text("#merkle-root").strip()
         total = page.inner_text("#merkle-total").strip()
+        # The operator announces the pool's closing: the member sees the banner (SPEC 11).
+        announce_wind_down(pool=pool, actor=operator, via=WindDown.Via.ADMIN)
         trip.go("/dashboard/")
+        banner = {"en": "This pool is closing.", "zh-hans": "该计划即将关闭。"}[language]
+        assert banner in page.inner_text(f"#closing-{pool.slug}")
+        trip.go("/")
+        assert banner in page.inner_text("main")
     assert root == batch.merkle_root and total == str(batch.merkle_total_cents)
     checked = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "verify_charge.py"), str(proof), root, total],

@@ -557,3 +557,9 @@ def test_a_batch_takes_the_fee_and_cap_in_force_at_its_cut_off(
     assert figures.preview(versioned_pool, cutoff)["fee_cents"] == 10_000
     batch = publishing.start_batch(versioned_pool, cutoff)
     assert (batch.fee_rate_bp, batch.fee_cents, batch.annual_cap_cents) == (1_000, 10_000, 50_000)
+
+
+def test_a_join_age_in_whole_years_reads_as_years():
+    """The seniors' 18,250 days read as 50 years (issue 17: "from 18250 days old")."""
+    assert rules.describe("min_join_age_days", 18_250) == "18250 (50 years old)"
+    assert rules.describe("min_join_age_days", 30) == "30"
