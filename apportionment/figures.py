@@ -34,6 +34,9 @@ class Figures:
     participants: int = 0  # N
     subsidy: int = 0  # S
     sponsor_reason: str = ""  # why the sponsor pays the whole amount (S = A), if it does
+    # The pool's rules in force on the cut-off's day (`rules_at`), read once for the batch.
+    fee_rate_bp: int = 0
+    annual_cap_cents: int = 0
     odd_cent_hash: bytes = b""
     odd_cent_membership_id: int = 0
     chunk_bounds: list = field(default_factory=list)
@@ -122,7 +125,9 @@ def compute_figures(
     figures = Figures(pool=pool, cutoff=cutoff, sponsor_reason=sponsor_reason(pool, cutoff))
     figures.claim_ids = list(claims.values_list("pk", flat=True))
     figures.payouts = claims.aggregate(total=Sum("payout_cents"))["total"] or 0
-    figures.fee = round_half_up_fee(figures.payouts, rules_at(pool, cutoff).fee_rate_bp)
+    rules = rules_at(pool, cutoff)
+    figures.fee_rate_bp, figures.annual_cap_cents = rules.fee_rate_bp, rules.annual_cap_cents
+    figures.fee = round_half_up_fee(figures.payouts, figures.fee_rate_bp)
     carried = carried_forward_due(pool)
     figures.carried, figures.surplus = max(carried, 0), max(-carried, 0)
     params = {"pool": pool.pk, "cutoff": cutoff, "batch": batch_id}
@@ -227,7 +232,7 @@ def preview(pool: Pool, cutoff: datetime | None = None, chunk_size=DEFAULT_CHUNK
             remainder_cents=figures.remainder,
             odd_cent_hash=figures.odd_cent_hash,
             odd_cent_membership_id=figures.odd_cent_membership_id,
-            annual_cap_cents=rules_at(pool, cutoff).annual_cap_cents,
+            annual_cap_cents=figures.annual_cap_cents,
             cap_year=cutoff.year,
             sponsor_reason=figures.sponsor_reason,
         )

@@ -17,7 +17,6 @@ from apportionment.figures import (
     DEFAULT_CHUNK_SIZE,
     cap_may_bind,
     compute_figures,
-    rules_at,
     scheme_claims_due,
     share_params,
 )
@@ -61,17 +60,16 @@ def start_batch(
                 raise BatchAlreadyRunning(
                     _("Batch #%(id)s of this pool is still running.") % {"id": running.pk}
                 )
-            rules = rules_at(pool, cutoff)
             batch = Batch.objects.create(
                 pool=pool,
                 status=Batch.Status.PUBLISHING,
                 cutoff_at=cutoff,
                 cap_year=cutoff.year,
-                annual_cap_cents=rules.annual_cap_cents,
-                fee_rate_bp=rules.fee_rate_bp,
                 chunk_size=chunk_size,
             )
             figures = compute_figures(pool, cutoff, batch.pk, chunk_size)
+            batch.annual_cap_cents = figures.annual_cap_cents
+            batch.fee_rate_bp = figures.fee_rate_bp
             batch.payouts_cents = figures.payouts
             batch.fee_cents = figures.fee
             batch.surplus_cents = figures.surplus
