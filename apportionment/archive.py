@@ -21,8 +21,7 @@ from django.utils.translation import gettext as _
 from apportionment import partitions
 from apportionment.models import Batch, Charge
 from mutualaid import dialect
-from reports import merkle
-from reports.services import salt_key
+from reports import services as report_services
 
 COLUMNS = (
     "id",
@@ -84,7 +83,7 @@ def archive_batch(batch: Batch) -> Path:
             partial.unlink(missing_ok=True)
         batch.archived_at = timezone.now()
         batch.archive_file = path.name
-        batch.archive_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        batch.archive_sha256 = _sha256(path)
         batch.save(update_fields=["archived_at", "archive_file", "archive_sha256"])
         partitions.detach_partition(batch.pk)
     return path
@@ -99,6 +98,11 @@ def _write(batch: Batch, path: Path):
         with cursor.cursor.copy(query) as copy:
             for data in copy:
                 out.write(data)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:  # streamed: an archive of millions of charges
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def read_archive(path: Path):
@@ -123,24 +127,19 @@ def verify_archive(batch: Batch, path: Path | None = None) -> tuple[str, int, in
     """Recompute the Merkle root, its sum and the count from the file; raise if any differs
     from the batch's published figures. Returns (root, sum, charges)."""
     path = path or _archive_path(batch)
-    if batch.archive_sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != (
-        batch.archive_sha256
-    ):
+    if batch.archive_sha256 and _sha256(path) != batch.archive_sha256:
         raise ValidationError(
             _("The archive file of batch #%(id)s was changed.") % {"id": batch.pk}
         )
-    salt = merkle.salter(salt_key())
     count = 0
 
-    def leaves():
+    def charges():
         nonlocal count
         for row in read_archive(path):
             count += 1
-            membership_id, amount = int(row["membership_id"]), int(row["amount_cents"])
-            yield merkle.leaf(batch.pk, membership_id, amount, salt(batch.pk, membership_id))
+            yield int(row["membership_id"]), int(row["amount_cents"])
 
-    top = merkle.streaming_root(leaves())
-    root, total = (top[0].hex(), top[1]) if top else ("", 0)
+    root, total = report_services.root_and_total(report_services.leaves(batch.pk, charges()))
     expected = (batch.merkle_root, batch.merkle_total_cents, batch.participants)
     if (root, total, count) != expected:
         raise ValidationError(

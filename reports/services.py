@@ -1,6 +1,7 @@
 """Open books (SPEC 7): Merkle roots of batches, members' proofs, anonymized cases, charts."""
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,14 @@ def salt_key() -> bytes:
     return settings.PROOF_SALT_KEY.encode()
 
 
+def leaves(batch_id: int, charges: Iterable[tuple[int, int]]):
+    """The salted leaves of a batch's (membership id, amount) pairs, given in membership-id
+    order: from the database, or from an archive file (apportionment.archive)."""
+    salt = merkle.salter(salt_key())
+    for membership_id, amount in charges:
+        yield merkle.leaf(batch_id, membership_id, amount, salt(batch_id, membership_id))
+
+
 def charge_leaves(batch_id: int):
     """Leaves in membership-id order, streamed from a server-side cursor."""
     rows = (
@@ -32,17 +41,17 @@ def charge_leaves(batch_id: int):
         .values_list("membership_id", "amount_cents")
         .iterator(chunk_size=LEAF_CHUNK)
     )
-    key = salt_key()
-    for membership_id, amount in rows:
-        yield merkle.leaf(
-            batch_id, membership_id, amount, merkle.salt(key, batch_id, membership_id)
-        )
+    return leaves(batch_id, rows)
+
+
+def root_and_total(tree_leaves) -> tuple[str, int]:
+    """(root hash as hex, the sum it carries); ("", 0) when there is no leaf."""
+    root = merkle.streaming_root(tree_leaves)
+    return (root[0].hex(), root[1]) if root else ("", 0)
 
 
 def compute_root(batch_id: int) -> tuple[str, int]:
-    """(root hash as hex, the sum it carries); ("", 0) for a batch without charges."""
-    root = merkle.streaming_root(charge_leaves(batch_id))
-    return (root[0].hex(), root[1]) if root else ("", 0)
+    return root_and_total(charge_leaves(batch_id))
 
 
 def store_root(batch_id: int) -> str:
