@@ -42,7 +42,6 @@ def ensure_partition(batch_id: int):
         return
     name = partition_name(batch_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")  # a detached leftover of a rolled-back run
         cursor.execute(
             f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         )
