@@ -91,18 +91,23 @@ class Forecast:
         return int(DEFAULT_APPROVAL_RATE * 100)
 
 
-RATES_SQL = """
+def _rates_sql(pools: int) -> str:
+    """The rates' query for `pools` pool ids. Portable SQL (the embedded SQLite default has no
+    `= ANY(array)`): the statuses are the model's own constants, written as literals."""
+    ends = ", ".join(f"'{status}'" for status in UNAPPROVED_ENDS)
+    stages = ", ".join(f"'{status}'" for status in REVIEW_STATUSES)
+    return f"""
     SELECT c.pool_id, e.to_status,
            COUNT(DISTINCT e.claim_id) FILTER (WHERE ok.claim_id IS NOT NULL),
            COUNT(DISTINCT e.claim_id) FILTER (
-               WHERE ok.claim_id IS NOT NULL OR c.status = ANY(%(ends)s))
+               WHERE ok.claim_id IS NOT NULL OR c.status IN ({ends}))
     FROM claims_claimevent e
     JOIN claims_claim c ON c.id = e.claim_id
     LEFT JOIN (SELECT DISTINCT claim_id FROM claims_claimevent WHERE to_status = 'approved') ok
         ON ok.claim_id = e.claim_id
-    WHERE c.pool_id = ANY(%(pools)s) AND e.to_status = ANY(%(stages)s)
+    WHERE c.pool_id IN ({", ".join(["%s"] * pools)}) AND e.to_status IN ({stages})
     GROUP BY c.pool_id, e.to_status
-"""
+    """
 
 
 def approval_rates(pool_ids: list[int]) -> dict[int, dict[str, StageRate]]:
@@ -111,14 +116,11 @@ def approval_rates(pool_ids: list[int]) -> dict[int, dict[str, StageRate]]:
     rates = {
         pk: dict.fromkeys(REVIEW_STATUSES, StageRate(DEFAULT_APPROVAL_RATE)) for pk in pool_ids
     }
-    params = {
-        "pools": list(pool_ids),
-        "stages": list(REVIEW_STATUSES),
-        "ends": list(UNAPPROVED_ENDS),
-    }
+    if not pool_ids:
+        return rates
     # Raw SQL is not routed by itself: read where the ORM would (the replica, on public pages).
     with connections[router.db_for_read(Claim)].cursor() as cursor:
-        cursor.execute(RATES_SQL, params)
+        cursor.execute(_rates_sql(len(pool_ids)), list(pool_ids))
         for pool_id, stage, approved, resolved in cursor.fetchall():
             if resolved:
                 rates[pool_id][stage] = StageRate(Decimal(approved) / resolved, approved, resolved)

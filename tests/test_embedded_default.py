@@ -43,6 +43,17 @@ assert not list(unbalanced_transactions()) and balances_match_entries()
 from django.core.management import call_command
 call_command("verify_books")  # the reserve is whole again, on SQLite too
 print("collected and settled on", batch.pk)
+
+# The pages of the README's first command (the forecast, statement and rules read raw SQL too).
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+pages = ["/", "/zh-hans/", "/reports/", f"/reports/{batch.pk}/", "/notice/",
+         f"/pools/{pool.slug}/rules/", f"/api/v1/pools/{pool.slug}/forecast/"]
+client.force_login(get_user_model().objects.get(username="alice"))
+pages += ["/dashboard/", "/charges/", "/statement/", "/statement/pdf/", "/api/v1/statement/"]
+statuses = {page: client.get(page).status_code for page in pages}
+assert set(statuses.values()) == {200}, statuses
+print("pages answer on", len(pages))
 """
 
 
@@ -63,7 +74,9 @@ def manage(*args, var_dir):
     )
 
 
-def test_a_batch_is_published_collected_and_settled_on_the_embedded_default(tmp_path):
+def test_a_batch_is_published_collected_and_settled_and_the_pages_answer_on_the_embedded_default(
+    tmp_path,
+):
     for step in (
         ["migrate", "--verbosity", "0"],
         ["seed_demo", "--members", "200"],
@@ -73,3 +86,4 @@ def test_a_batch_is_published_collected_and_settled_on_the_embedded_default(tmp_
         assert done.returncode == 0, f"{step[0]}: {done.stderr[-3000:]}"
     assert (tmp_path / "mutualaid.sqlite3").exists()  # SQLite, not the suite's PostgreSQL
     assert "collected and settled on" in done.stdout
+    assert "pages answer on" in done.stdout
