@@ -26,6 +26,16 @@ def in_language_of(account_id: int, message) -> str:
         return str(message() if callable(message) else message)
 
 
+def in_every_language(message, *, limit: int = 300) -> str:
+    """A message (as for `in_language_of`) in each of the site's languages, joined: for a text
+    written once for many accounts at a time (notify_many)."""
+    texts = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts.append(str(message() if callable(message) else message))
+    return " / ".join(texts)[:limit]
+
+
 class RememberLanguageMiddleware:
     """After a signed-in member's page, remember the page's language for their account: one
     write when it changes (the session says which was last saved), none otherwise, and never

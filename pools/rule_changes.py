@@ -9,11 +9,12 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims import evidence_log
 from claims.notifications import notify_many
+from members.languages import in_every_language
 from members.models import Membership, Person
 from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
@@ -157,18 +158,16 @@ def publish_rule_version(
 
 
 def notice_text(version: RuleVersion) -> str:
-    """The notice of a change, in both languages (a member's language is not stored)."""
-    texts = []
-    for language in ("en", "zh-hans"):
-        with translation.override(language):
-            texts.append(
-                _(
-                    "The rules of %(pool)s change on %(day)s (see the pool's rules page). You "
-                    "may withdraw before then and owe no batch published after you leave."
-                )
-                % {"pool": version.pool.display_name, "day": version.effective_on.isoformat()}
+    """The notice of a change, written once for every member: in each language."""
+    return in_every_language(
+        lambda: (
+            _(
+                "The rules of %(pool)s change on %(day)s (see the pool's rules page). You "
+                "may withdraw before then and owe no batch published after you leave."
             )
-    return " / ".join(texts)[:300]
+            % {"pool": version.pool.display_name, "day": version.effective_on.isoformat()}
+        )
+    )
 
 
 def notify_members_of_change(version: RuleVersion) -> int:

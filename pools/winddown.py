@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -19,6 +19,7 @@ from ledger.models import Account
 from ledger.models import Transaction as LedgerTransaction
 from ledger.services import post, system_account, wallet_for
 from members.bulk import bulk_change_status
+from members.languages import in_every_language
 from members.models import Membership, Person
 from mutualaid import pagecache
 from mutualaid.roles import OPERATORS, has_role
@@ -75,12 +76,8 @@ def _open_members(pool: Pool):
 
 
 def _in_both_languages(text: str, pool: Pool, **values) -> str:
-    """A notification's text in English and Chinese (a member's language is not stored)."""
-    texts = []
-    for language in ("en", "zh-hans"):
-        with translation.override(language):
-            texts.append(_(text) % {"pool": pool.display_name, **values})
-    return " / ".join(texts)[:300]
+    """A notification's text, written once for every member: in each language."""
+    return in_every_language(lambda: _(text) % {"pool": pool.display_name, **values})
 
 
 def announce_wind_down(
