@@ -47,7 +47,9 @@ def notify_many(recipient_ids, text: str) -> int:
         cursor.execute(
             f"""INSERT INTO {Notification._meta.db_table} (recipient_id, text, created_at)
                 SELECT DISTINCT recipients.*, %s, %s FROM ({sql}) recipients""",
-            [text, now, *params],
+            # Adapted as the ORM would store it: on SQLite a raw datetime is stored in another
+            # text form, and the rows were not found again below (no email was queued).
+            [text, connection.ops.adapt_datetimefield_value(now), *params],
         )
     # The rows just written (the outbox's index: unsent, by creation time).
     written = Notification.objects.filter(created_at=now, text=text, emailed_at__isnull=True)
