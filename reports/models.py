@@ -52,3 +52,35 @@ class ShareForecast(models.Model):
     def error_cents(self) -> int | None:
         """Actual base share minus the expected one, once the batch is published."""
         return self.batch.base_share_cents - self.expected_cents if self.batch else None
+
+
+class MerkleBlock(models.Model):
+    """A node of a batch's Merkle tree at height merkle.BLOCK_HEIGHT: the summed root of
+    merkle.BLOCK consecutive charges, stored with the batch's root so that a member's proof
+    reads one block of charges and the batch's blocks, never the whole batch (issue 20).
+    Derived data: rewritten whenever the root is."""
+
+    batch = models.ForeignKey("apportionment.Batch", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    first_membership_id = models.BigIntegerField(
+        help_text=_("The membership of the block's first charge.")
+    )
+    digest = models.BinaryField(max_length=32)
+    sum_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["batch", "position"]
+        verbose_name = _("Merkle block")
+        verbose_name_plural = _("Merkle blocks")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="merkle_block_position"),
+            models.UniqueConstraint(
+                fields=["batch", "first_membership_id"], name="merkle_block_first_membership"
+            ),
+            models.CheckConstraint(
+                condition=Q(sum_cents__gte=0), name="merkle_block_sum_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"block {self.position} of batch {self.batch_id}"

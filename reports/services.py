@@ -15,6 +15,7 @@ from mutualaid.pairkeys import pair_key
 from mutualaid.templatetags.money import cents
 from pools.models import Pool
 from reports import charts, forecast, merkle
+from reports.models import MerkleBlock
 
 LEAF_CHUNK = 20_000
 
@@ -25,23 +26,34 @@ def salt_key() -> bytes:
     return settings.PROOF_SALT_KEY.encode()
 
 
-def leaves(batch_id: int, charges: Iterable[tuple[int, int]]):
-    """The salted leaves of a batch's (membership id, amount) pairs, given in membership-id
-    order: from the database, or from an archive file (apportionment.archive)."""
+def keyed_leaves(batch_id: int, charges: Iterable[tuple[int, int]]):
+    """(membership id, leaf) for a batch's (membership id, amount) pairs, given in
+    membership-id order: from the database, or from an archive file (apportionment.archive)."""
     salt = merkle.salter(salt_key())
     for membership_id, amount in charges:
-        yield merkle.leaf(batch_id, membership_id, amount, salt(batch_id, membership_id))
+        yield (
+            membership_id,
+            merkle.leaf(batch_id, membership_id, amount, salt(batch_id, membership_id)),
+        )
+
+
+def leaves(batch_id: int, charges: Iterable[tuple[int, int]]):
+    return (leaf for _, leaf in keyed_leaves(batch_id, charges))
+
+
+def charge_rows(batch_id: int, after: int = 0, limit: int | None = None):
+    """(membership id, amount) in membership-id order, streamed from a server-side cursor."""
+    rows = (
+        Charge.objects.of_batch(batch_id)
+        .filter(pk__gte=pair_key(batch_id, after))
+        .order_by("pk")  # membership-id order within a batch
+        .values_list("membership_id", "amount_cents")
+    )
+    return rows[:limit] if limit else rows.iterator(chunk_size=LEAF_CHUNK)
 
 
 def charge_leaves(batch_id: int):
-    """Leaves in membership-id order, streamed from a server-side cursor."""
-    rows = (
-        Charge.objects.of_batch(batch_id)
-        .order_by("pk")  # membership-id order within a batch
-        .values_list("membership_id", "amount_cents")
-        .iterator(chunk_size=LEAF_CHUNK)
-    )
-    return leaves(batch_id, rows)
+    return leaves(batch_id, charge_rows(batch_id))
 
 
 def root_and_total(tree_leaves) -> tuple[str, int]:
@@ -50,18 +62,47 @@ def root_and_total(tree_leaves) -> tuple[str, int]:
     return (root[0].hex(), root[1]) if root else ("", 0)
 
 
+def compute_blocks(batch_id: int) -> list[MerkleBlock]:
+    """The batch's blocks from its charges, in one pass; the tree over them has the root."""
+    blocks = merkle.block_roots(keyed_leaves(batch_id, charge_rows(batch_id)))
+    return [
+        MerkleBlock(
+            batch_id=batch_id,
+            position=position,
+            first_membership_id=first,
+            digest=digest,
+            sum_cents=total,
+        )
+        for position, (first, (digest, total)) in enumerate(blocks)
+    ]
+
+
+def root_of_blocks(blocks: list[MerkleBlock]) -> tuple[str, int]:
+    return root_and_total((bytes(block.digest), block.sum_cents) for block in blocks)
+
+
 def compute_root(batch_id: int) -> tuple[str, int]:
-    return root_and_total(charge_leaves(batch_id))
+    return root_of_blocks(compute_blocks(batch_id))
+
+
+def write_blocks(batch_id: int, blocks: list[MerkleBlock]):
+    MerkleBlock.objects.filter(batch_id=batch_id).delete()
+    MerkleBlock.objects.bulk_create(blocks, batch_size=2_000)
 
 
 def store_root(batch_id: int) -> str:
-    """Compute and store the root and its sum once; a task that runs twice changes nothing."""
-    root, total = compute_root(batch_id)
-    stored = Batch.objects.filter(pk=batch_id, merkle_root="").update(
-        merkle_root=root, merkle_total_cents=total
-    )
-    if stored:
-        pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)  # the dashboards link the proofs
+    """Compute and store the root, its sum and its blocks once; a task that runs twice changes
+    nothing. The charges are read outside the transaction: at ten million they take a minute
+    or two, and the batch's row stays free for collection meanwhile."""
+    blocks = compute_blocks(batch_id)
+    root, total = root_of_blocks(blocks)
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.merkle_root:
+            return batch.merkle_root
+        write_blocks(batch_id, blocks)
+        Batch.objects.filter(pk=batch_id).update(merkle_root=root, merkle_total_cents=total)
+    pagecache.bump(pagecache.MEMBERS, pagecache.REPORTS)  # the dashboards link the proofs
     return root
 
 
@@ -70,7 +111,9 @@ def recompute_root(batch: Batch, reason: str) -> bool:
     """Replace a batch's published root by the one its charges give under today's tree rules
     (and salt key), keeping the old root in the batch's history. Returns whether it changed."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    root, total = compute_root(batch.pk)
+    blocks = compute_blocks(batch.pk)
+    root, total = root_of_blocks(blocks)
+    write_blocks(batch.pk, blocks)
     if (batch.merkle_root, batch.merkle_total_cents) == (root, total):
         return False
     if batch.merkle_root:
@@ -85,6 +128,48 @@ def recompute_root(batch: Batch, reason: str) -> bool:
     return True
 
 
+def stored_blocks(batch: Batch) -> list[tuple[bytes, int]]:
+    """Every block node of the batch, in order; a batch whose root was stored before blocks
+    were (or by nobody yet) gets them now, once."""
+    blocks = [
+        (bytes(digest), total)
+        for digest, total in MerkleBlock.objects.filter(batch=batch)
+        .order_by("position")
+        .values_list("digest", "sum_cents")
+    ]
+    if blocks:
+        return blocks
+    computed = compute_blocks(batch.pk)
+    if computed:
+        with transaction.atomic():
+            Batch.objects.select_for_update().get(pk=batch.pk)
+            if not MerkleBlock.objects.filter(batch=batch).exists():
+                MerkleBlock.objects.bulk_create(computed, batch_size=2_000)
+    return [(bytes(block.digest), block.sum_cents) for block in computed]
+
+
+def proof_of(batch: Batch, membership_id: int, amount: int, blocks) -> dict:
+    """One charge's proof: its block of charges re-hashed, then its block among `blocks`."""
+    block = (
+        MerkleBlock.objects.filter(batch=batch, first_membership_id__lte=membership_id)
+        .order_by("-first_membership_id")
+        .values_list("position", "first_membership_id")
+        .first()
+    )
+    position, first = block if block else (0, 0)
+    keyed = list(keyed_leaves(batch.pk, charge_rows(batch.pk, after=first, limit=merkle.BLOCK)))
+    index = [key for key, _ in keyed].index(membership_id)
+    salt = merkle.salt(salt_key(), batch.pk, membership_id)
+    return {
+        "batch_id": batch.pk,
+        "membership_id": membership_id,
+        "amount_cents": amount,
+        "salt": salt,
+        "leaf": keyed[index][1][0].hex(),
+        "path": merkle.blocked_path([leaf for _, leaf in keyed], index, blocks, position),
+    }
+
+
 def proofs_for(batch: Batch, user) -> dict:
     """The caller's charges in the batch, each with its salt, leaf and audit path (siblings'
     hashes and sums only: no other member's id or amount)."""
@@ -94,29 +179,12 @@ def proofs_for(batch: Batch, user) -> dict:
         .order_by("membership_id")
         .values_list("membership_id", "amount_cents")
     )
-    proofs = []
-    if mine:
-        levels = merkle.build_levels(charge_leaves(batch.pk))
-        key = salt_key()
-        for membership_id, amount in mine:
-            before = pair_key(batch.pk, membership_id)
-            index = Charge.objects.of_batch(batch.pk).filter(pk__lt=before).count()
-            salt = merkle.salt(key, batch.pk, membership_id)
-            proofs.append(
-                {
-                    "batch_id": batch.pk,
-                    "membership_id": membership_id,
-                    "amount_cents": amount,
-                    "salt": salt,
-                    "leaf": merkle.leaf(batch.pk, membership_id, amount, salt)[0].hex(),
-                    "path": merkle.audit_path(levels, index),
-                }
-            )
+    blocks = stored_blocks(batch) if mine else []
     return {
         "batch_id": batch.pk,
         "merkle_root": batch.merkle_root,
         "merkle_total_cents": batch.merkle_total_cents,
-        "proofs": proofs,
+        "proofs": [proof_of(batch, mid, amount, blocks) for mid, amount in mine],
     }
 
 

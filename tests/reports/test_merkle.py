@@ -14,6 +14,7 @@ from django.utils import timezone
 from apportionment import engine, publishing
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from reports import merkle, services
+from reports.models import MerkleBlock
 from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
 from tests.conftest import ROOT
 from tests.factories import PoolFactory
@@ -80,6 +81,24 @@ def test_every_leaf_proves_against_the_streaming_root_and_its_total(n):
         }
         valid, reason = check(proof, root_hash.hex(), root_sum)
         assert valid, reason
+
+
+@pytest.mark.parametrize("size", [1, 2, 4, 8, 16])
+def test_blocks_give_the_same_root_and_the_same_paths_as_the_whole_tree(size):
+    """Stored blocks are the tree's own nodes at their height, the last (short) one included."""
+    for n in range(1, 70):
+        items = leaves(n)
+        blocks = list(merkle.block_roots(enumerate(items), size))
+        assert [first for first, _ in blocks] == list(range(0, n, size))
+        nodes = [node for _, node in blocks]
+        assert merkle.streaming_root(nodes) == merkle.streaming_root(items)
+        whole = merkle.build_levels(items)
+        for index in range(n):
+            position, start = divmod(index, size)[0], index - index % size
+            block_leaves = items[start : start + size]
+            assert merkle.blocked_path(
+                block_leaves, index - start, nodes, position
+            ) == merkle.audit_path(whole, index), (n, index)
 
 
 def test_odd_level_promotes_the_last_node():
@@ -256,3 +275,52 @@ def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
     Batch.objects.filter(pk=batch.pk).update(merkle_root="f" * 64)
     services.store_root(batch.pk)  # a second run changes nothing
     assert Batch.objects.get(pk=batch.pk).merkle_root == "f" * 64
+
+
+@pytest.mark.django_db
+def test_proofs_read_one_block_of_charges_and_verify_across_block_edges(
+    pool, django_assert_max_num_queries
+):
+    """2,100 charges make three blocks of 1,024, 1,024 and 52: a proof is read from one block
+    and the blocks (a handful of queries at any batch size), and verifies on every edge."""
+    bulk_members(pool, merkle.BLOCK * 2 + 51)
+    claim = approved_claim(pool, 21_000)
+    batch = run_all_chunks(publishing.start_batch(pool))
+    blocks = MerkleBlock.objects.filter(batch=batch).order_by("position")
+    assert [b.position for b in blocks] == [0, 1, 2]
+    assert sum(b.sum_cents for b in blocks) == batch.merkle_total_cents
+    charges = list(
+        Charge.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("membership_id", "amount_cents")
+    )
+    assert len(charges) == merkle.BLOCK * 2 + 52
+    nodes = services.stored_blocks(batch)
+    for index in (0, 1, merkle.BLOCK - 1, merkle.BLOCK, 2 * merkle.BLOCK - 1, 2 * merkle.BLOCK, -1):
+        membership_id, amount = charges[index]
+        proof = services.proof_of(batch, membership_id, amount, nodes)
+        assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0], index
+    with django_assert_max_num_queries(5):
+        bundle = services.proofs_for(batch, claim.claimant)
+    (proof,) = bundle["proofs"]
+    assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0]
+
+
+@pytest.mark.django_db
+def test_a_batch_rooted_before_blocks_existed_gets_them_at_its_first_proof(pool):
+    bulk_members(pool, 9)
+    claim = approved_claim(pool, 900)
+    batch = run_all_chunks(publishing.start_batch(pool))
+    MerkleBlock.objects.filter(batch=batch).delete()
+    proof = services.proofs_for(batch, claim.claimant)["proofs"][0]
+    assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0]
+    assert MerkleBlock.objects.filter(batch=batch).count() == 1
+    services.proofs_for(batch, claim.claimant)  # a second proof adds none
+    assert MerkleBlock.objects.filter(batch=batch).count() == 1
+
+
+@pytest.mark.django_db
+def test_bench_merkle_prints_the_root_and_a_proof_from_the_blocks(capsys):
+    call_command("bench_merkle", "--charges", "3000")
+    out = capsys.readouterr().out
+    assert "root with its 3 blocks of 1,024" in out and "proof from the blocks (12 steps)" in out

@@ -1,10 +1,11 @@
 """Benchmark: python manage.py bench_apportion --members 1000000   (PostgreSQL only)
 
 Prints, measured in one run:
-  (a) the floor: a bare INSERT ... SELECT of the same number of charge rows;
+  (a0) a bare INSERT ... SELECT of the same number of charge rows;
+  (a) the same-work floor: the fewest bare statements that write what the batch writes;
   (b) our batch end to end through Celery (publish + collect, two worker processes);
   (c) the naive peer: ORM bulk_create of the same charges from Membership.objects.iterator();
-and the ratios b/a and c/b, plus the peak RSS of the workers.
+and the ratios b/a and c/b, the peak RSS of the workers and the tables' sizes.
 """
 
 import os
@@ -21,7 +22,7 @@ from django.utils import timezone
 from apportionment import collection, publishing
 from apportionment.figures import round_half_up_fee
 from apportionment.models import Batch, Charge
-from apportionment.partitions import ensure_partition
+from apportionment.partitions import ensure_partition, partition_name
 from apportionment.sql import odd_cent_hash_sql
 from claims.models import Claim
 from ledger.models import Account
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"    worker peak RSS: {', '.join(f'{mb:.0f} MB' for mb in peak)}")
         self.stdout.write(f"    b/a = {ours / floor:.2f}")
+        self.print_table_sizes(batch)
         if not skip_orm:
             naive = self.timed(lambda: self.orm_bulk_create(pool))
             self.stdout.write(f"(c) ORM bulk_create from iterator(): {naive:.2f} s")
@@ -292,6 +294,44 @@ class Command(BaseCommand):
                     buffer = []
             Charge.objects.bulk_create(buffer)
             transaction.set_rollback(True)  # a measurement, not data
+
+    def print_table_sizes(self, batch):
+        """The batch's charge partition (heap and each index, bytes a charge) and the tables
+        the batch wrote to or read, after the run, as `pg_relation_size` reports them."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT c.relname, pg_relation_size(c.oid), c.relkind
+                FROM pg_class c
+                WHERE c.oid = %s::regclass
+                   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)
+                ORDER BY c.relkind DESC, c.relname
+                """,
+                [partition_name(batch.pk)] * 2,
+            )
+            rows = cursor.fetchall()
+            total = sum(size for _, size, _ in rows)
+            per_row = total / max(batch.participants, 1)
+            self.stdout.write(
+                f"    charge partition {partition_name(batch.pk)}: {total / 2**20:,.0f} MB, "
+                f"{per_row:.0f} bytes a charge ("
+                + ", ".join(f"{name} {size / 2**20:,.0f} MB" for name, size, _ in rows)
+                + ")"
+            )
+            for table in (
+                "apportionment_charge",
+                "ledger_entry",
+                "ledger_account",
+                "members_membership",
+                "members_person",
+            ):
+                cursor.execute(
+                    "SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) "
+                    "FROM pg_partition_tree(%s::regclass)",
+                    [table],
+                )
+                size = cursor.fetchone()[0]
+                self.stdout.write(f"    {table} with indexes: {size / 2**20:,.0f} MB")
 
     @staticmethod
     def peak_rss_mb(pid):

@@ -1,7 +1,9 @@
 """python manage.py bench_merkle --charges 1000000
 
 Root time and peak memory for N charges streamed from PostgreSQL (server-side cursor over
-generate_series, the same shape as a batch's charges), and the time of one member's proof.
+generate_series, the same shape as a batch's charges): the root alone, the root with its
+blocks (what reports.services.store_root does), and one member's proof from the blocks (one
+block of charges re-hashed and the tree over the blocks, what the proof endpoint does).
 """
 
 import resource
@@ -18,13 +20,24 @@ BATCH = 1
 SALT = merkle.salter(b"bench-salt-key")
 
 
-def stream(count):
-    """Leaves of `count` charges, fetched in chunks from a named (server-side) cursor."""
+def keyed(count, first=1):
+    """(membership id, leaf) of `count` charges from `first` on, fetched in chunks from a named
+    (server-side) cursor."""
     with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute("SELECT g, 100 + g %% 97 FROM generate_series(1, %s) g ORDER BY g", [count])
+        cursor.execute(
+            "SELECT g, 100 + g %% 97 FROM generate_series(%s, %s) g ORDER BY g",
+            [first, first + count - 1],
+        )
         while rows := cursor.fetchmany(20_000):
             for membership_id, amount in rows:
-                yield merkle.leaf(BATCH, membership_id, amount, SALT(BATCH, membership_id))
+                yield (
+                    membership_id,
+                    merkle.leaf(BATCH, membership_id, amount, SALT(BATCH, membership_id)),
+                )
+
+
+def stream(count, first=1):
+    return (leaf for _, leaf in keyed(count, first))
 
 
 class Command(BaseCommand):
@@ -40,26 +53,33 @@ class Command(BaseCommand):
         root = merkle.streaming_root(stream(charges))
         root_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        levels = merkle.build_levels(stream(charges))
-        path = merkle.audit_path(levels, charges // 2)
+        blocks = [node for _, node in merkle.block_roots(keyed(charges))]
+        assert merkle.streaming_root(blocks) == root
+        blocks_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        index = charges // 2
+        position, start = divmod(index, merkle.BLOCK)[0], index - index % merkle.BLOCK
+        block = list(stream(min(merkle.BLOCK, charges - start), first=start + 1))
+        path = merkle.blocked_path(block, index - start, blocks, position)
         proof_seconds = time.perf_counter() - started
-        del levels
         # Memory in a second pass: tracemalloc slows Python down, so it is not timed.
         tracemalloc.start()
         merkle.streaming_root(stream(charges))
         _, root_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        levels = merkle.build_levels(stream(charges))
-        _, proof_peak = tracemalloc.get_traced_memory()
+        sum(1 for _ in merkle.block_roots(keyed(charges)))
+        _, blocks_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert merkle.root_of(levels) == root
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.stdout.write(f"charges: {charges:,}  root: {root[0].hex()}  total: {root[1]}")
         self.stdout.write(
             f"streaming root: {root_seconds:.2f} s, peak Python memory {root_peak / 2**20:.1f} MB"
         )
         self.stdout.write(
-            f"one member's proof ({len(path)} steps, all levels packed): {proof_seconds:.2f} s, "
-            f"peak Python memory {proof_peak / 2**20:.1f} MB"
+            f"root with its {len(blocks):,} blocks of {merkle.BLOCK:,} (stored): "
+            f"{blocks_seconds:.2f} s, peak Python memory {blocks_peak / 2**20:.1f} MB"
+        )
+        self.stdout.write(
+            f"one member's proof from the blocks ({len(path)} steps): {proof_seconds * 1000:.1f} ms"
         )
         self.stdout.write(f"process peak RSS: {rss:.0f} MB")
