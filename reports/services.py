@@ -174,8 +174,8 @@ def proofs_for(batch: Batch, user) -> dict:
     """The caller's charges in the batch, each with its salt, leaf and audit path (siblings'
     hashes and sums only: no other member's id or amount)."""
     mine = list(
-        Charge.objects.of_account(user)
-        .filter(batch=batch)
+        Charge.objects.of_batch(batch.pk)  # the batch's partition only
+        .filter(account=user)
         .order_by("membership_id")
         .values_list("membership_id", "amount_cents")
     )
