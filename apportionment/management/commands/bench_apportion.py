@@ -43,8 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=50_000)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--skip-orm", action="store_true", help="skip the slow peer (c)")
+        parser.add_argument(
+            "--floor-only", action="store_true", help="measure (a0) and (a) only, write nothing"
+        )
 
-    def handle(self, members, chunk_size, workers, skip_orm, **options):
+    def handle(self, members, chunk_size, workers, skip_orm, floor_only, **options):
         if not dialect.is_postgres():
             raise CommandError("bench_apportion needs PostgreSQL (set DATABASE_URL).")
         if not settings.CELERY_BROKER_URL.startswith("redis"):
@@ -59,6 +62,13 @@ class Command(BaseCommand):
             f"(a) same-work floor, {members:,} charges with shares and the odd cent, a debit "
             f"line a wallet, balances moved, the pool credited, in one transaction: {floor:.2f} s"
         )
+        charges, debits, credit = self.floor_steps
+        self.stdout.write(
+            f"    of which: charges {charges:.2f} s, debit lines and balances {debits:.2f} s, "
+            f"the pool credited {credit:.2f} s"
+        )
+        if floor_only:
+            return
 
         procs = self.start_workers(workers)
         try:
@@ -109,7 +119,10 @@ class Command(BaseCommand):
         """The fewest bare statements that write what our batch writes (issue 20), on the same
         tables and indexes (a partition of the charges of its own), rolled back at the end:
         the charges with their shares and the odd cent (the r smallest hashes, by a sort), one
-        debit line a wallet with the balances moved, and the pool reserve credited."""
+        debit line a wallet with the balances moved, and the pool reserve credited. Rows are
+        inserted in key order, as the batch's chunks insert them: in the odd cent's order the
+        indexes are written at random, which at 10,000,000 made this floor 20 times its time
+        at 1,000,000 (docs/benchmarks.md, 2026-12-07)."""
         participants = Membership.objects.filter(pool=pool, status__in=("waiting", "active"))
         n = participants.count()
         amount = 30_000_000 + round_half_up_fee(30_000_000, pool.fee_rate_bp)
@@ -125,6 +138,7 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             ensure_partition(batch_id)
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            marks = [time.perf_counter()]
             cursor.execute(
                 f"""
                 INSERT INTO apportionment_charge
@@ -139,9 +153,11 @@ class Command(BaseCommand):
                     FROM members_membership m JOIN members_person p ON p.id = m.person_id
                     WHERE m.pool_id = %(pool)s AND m.status IN ('waiting', 'active')
                 ) x
+                ORDER BY x.id
                 """,
                 params,
             )
+            marks.append(time.perf_counter())  # the charges are written
             txn = LedgerTransaction.objects.create(kind="collection", memo="bench floor")
             reserve = system_account(Account.Kind.POOL_RESERVE, pool)
             cursor.execute(
@@ -156,9 +172,11 @@ class Command(BaseCommand):
                 )
                 INSERT INTO ledger_entry (id, transaction_id, account_id, amount_cents)
                 SELECT %(txn_first)s + moved.id, %(txn)s, moved.id, -moved.amount FROM moved
+                ORDER BY moved.id
                 """,
                 {**params, "txn": txn.pk, "txn_first": pair_key(txn.pk, 0)},
             )
+            marks.append(time.perf_counter())  # debit lines and balances
             cursor.execute(
                 """
                 WITH credit AS (
@@ -175,6 +193,8 @@ class Command(BaseCommand):
                     "txn_first": pair_key(txn.pk, 0),
                 },
             )
+            marks.append(time.perf_counter())  # the pool credited
+            self.floor_steps = [b - a for a, b in zip(marks, marks[1:], strict=False)]
             transaction.set_rollback(True)  # a measurement, not data
 
     def start_workers(self, count):
