@@ -28,7 +28,12 @@ def _due_filter(retry: bool) -> str:
     for a retry (after a top-up, or the daily retry), every outstanding charge."""
     if retry:
         return "c.outstanding"
-    return "c.batch_id = %(batch)s AND NOT c.outstanding AND c.paid_at IS NULL"
+    # The batch's key range as well as its id: the planner then reads the batch's partition
+    # alone, where `batch_id` would walk the account range in every online batch's index.
+    return (
+        "c.id BETWEEN %(first_charge)s AND %(last_charge)s AND c.batch_id = %(batch)s"
+        " AND NOT c.outstanding AND c.paid_at IS NULL"
+    )
 
 
 def start_collection(batch: Batch, *, actor=None, via: str = BatchEvent.Via.BEAT) -> Batch:
@@ -107,6 +112,8 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
     now = timezone.now()
     params = {
         "batch": batch.pk if batch else None,
+        "first_charge": pair_key(batch.pk, 0) if batch else None,
+        "last_charge": pair_key(batch.pk + 1, 0) - 1 if batch else None,
         "pool": batch.pool_id if batch else None,
         "retry": retry,
         "lo": first_account,

@@ -1,12 +1,14 @@
 """Charges partitioned by batch, and old batches archived to verified files (issue 20)."""
 
 import gzip
+from contextlib import nullcontext
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apportionment import archive, partitions, publishing
@@ -29,13 +31,14 @@ def _archive_root(settings, tmp_path):
     settings.ARCHIVE_ROOT = tmp_path / "archive"
 
 
-def paid_out_batch(pool, members=7) -> Batch:
+def paid_out_batch(pool, members=7, queries=None) -> Batch:
     bulk_members(pool, members)
     approved_claim(pool, 10_000)
     batch = run_all_chunks(publishing.start_batch(pool))
     for account_id in set(Charge.objects.of_batch(batch.pk).values_list("account_id", flat=True)):
         top_up(get_user_model().objects.get(pk=account_id), 100_000)
-    batch = collect(batch)
+    with queries if queries is not None else nullcontext():
+        batch = collect(batch)
     assert batch.status == Batch.Status.PAID_OUT and batch.merkle_root
     return batch
 
@@ -64,6 +67,26 @@ def test_each_batchs_charges_land_in_its_own_partition():
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert partitions.partition_name(second.pk) not in plan  # pruned
+
+
+def test_a_collection_reads_only_its_batchs_partition():
+    """Each collect chunk finds the batch's charges by account range: by `batch_id` alone that
+    walked the range in the index of every batch still online (48 at two years' retention)."""
+    first = paid_out_batch(PoolFactory())
+    captured = CaptureQueriesContext(connection)
+    second = paid_out_batch(PoolFactory(), queries=captured)
+    reads = [
+        query["sql"].split("collection_due AS", 1)[1]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().startswith("CREATE TEMP TABLE collection_due")
+    ]
+    assert reads
+    for read in reads:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {read}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert partitions.partition_name(second.pk) in plan
+        assert partitions.partition_name(first.pk) not in plan, plan
 
 
 def test_an_archived_batch_leaves_the_database_and_still_verifies_from_its_file(settings):

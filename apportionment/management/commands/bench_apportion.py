@@ -346,8 +346,13 @@ class Command(BaseCommand):
                 "members_person",
             ):
                 cursor.execute(
-                    "SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) "
-                    "FROM pg_partition_tree(%s::regclass)",
+                    """
+                    SELECT CASE WHEN c.relkind = 'p' THEN
+                        (SELECT SUM(pg_total_relation_size(t.relid))
+                         FROM pg_partition_tree(c.oid) t)
+                    ELSE pg_total_relation_size(c.oid) END
+                    FROM pg_class c WHERE c.oid = %s::regclass
+                    """,
                     [table],
                 )
                 size = cursor.fetchone()[0]
