@@ -128,24 +128,31 @@ def recompute_root(batch: Batch, reason: str) -> bool:
     return True
 
 
-def stored_blocks(batch: Batch) -> list[tuple[bytes, int]]:
-    """Every block node of the batch, in order; a batch whose root was stored before blocks
-    were (or by nobody yet) gets them now, once."""
-    blocks = [
+def _blocks_of(batch: Batch) -> list[tuple[bytes, int]]:
+    return [
         (bytes(digest), total)
         for digest, total in MerkleBlock.objects.filter(batch=batch)
         .order_by("position")
         .values_list("digest", "sum_cents")
     ]
+
+
+def stored_blocks(batch: Batch) -> list[tuple[bytes, int]]:
+    """Every block node of the batch, in order. A batch rooted before blocks were stored gets
+    them at its first proof: computed once, under the batch's row lock, so that the members
+    asking at the same moment wait for that one computation instead of each hashing the whole
+    batch (`recompute_merkle_roots` stores them for every batch ahead of time)."""
+    blocks = _blocks_of(batch)
     if blocks:
         return blocks
-    computed = compute_blocks(batch.pk)
-    if computed:
-        with transaction.atomic():
-            Batch.objects.select_for_update().get(pk=batch.pk)
-            if not MerkleBlock.objects.filter(batch=batch).exists():
-                MerkleBlock.objects.bulk_create(computed, batch_size=2_000)
-    return [(bytes(block.digest), block.sum_cents) for block in computed]
+    with transaction.atomic():  # reads in here are on the primary
+        Batch.objects.select_for_update().get(pk=batch.pk)
+        blocks = _blocks_of(batch)
+        if not blocks:
+            computed = compute_blocks(batch.pk)
+            MerkleBlock.objects.bulk_create(computed, batch_size=2_000)
+            blocks = [(bytes(block.digest), block.sum_cents) for block in computed]
+    return blocks
 
 
 def proof_of(batch: Batch, membership_id: int, amount: int, blocks) -> dict:

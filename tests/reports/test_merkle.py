@@ -324,3 +324,14 @@ def test_bench_merkle_prints_the_root_and_a_proof_from_the_blocks(capsys):
     call_command("bench_merkle", "--charges", "3000")
     out = capsys.readouterr().out
     assert "root with its 3 blocks of 1,024" in out and "proof from the blocks (12 steps)" in out
+
+
+@pytest.mark.django_db
+def test_recompute_all_stores_the_blocks_of_a_batch_rooted_before_them(pool):
+    bulk_members(pool, 5)
+    approved_claim(pool, 600)
+    batch = run_all_chunks(publishing.start_batch(pool))
+    MerkleBlock.objects.filter(batch=batch).delete()
+    call_command("recompute_merkle_roots", "--all")
+    assert MerkleBlock.objects.filter(batch=batch).count() == 1
+    assert RetiredMerkleRoot.objects.filter(batch=batch).count() == 0  # the root is unchanged

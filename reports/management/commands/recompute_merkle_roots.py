@@ -2,7 +2,8 @@
 
 Publishes, for every batch whose root is of the earlier unsummed, unsalted tree, the root of
 the summed, salted tree (SPEC 7); the old root stays in the batch's history (RetiredMerkleRoot).
-With --all, every public batch (after the salt key was changed).
+With --all, every public batch (after the salt key was changed); that also stores the Merkle
+blocks of batches rooted before blocks existed, ahead of their first proof.
 """
 
 from django.core.management.base import BaseCommand
