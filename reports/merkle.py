@@ -155,11 +155,8 @@ def block_roots(
         yield first, streaming_root(pending)
 
 
-def blocked_path(
-    block_leaves: list[Node], index: int, blocks: list[Node], position: int
-) -> list[dict]:
-    """The audit path of leaf `index` of the block at `position`, from its block's leaves and
-    every block's node: the same steps as `audit_path` over the whole tree."""
-    return audit_path(build_levels(block_leaves), index) + audit_path(
-        build_levels(blocks), position
-    )
+def blocked_path(block_levels: list, index: int, upper_levels: list, position: int) -> list[dict]:
+    """The audit path of leaf `index` of the block at `position`, from the levels of its
+    block's leaves and the levels of the tree over every block's node: the same steps as
+    `audit_path` over the whole tree."""
+    return audit_path(block_levels, index) + audit_path(upper_levels, position)

@@ -1,5 +1,6 @@
 """Open books (SPEC 7): Merkle roots of batches, members' proofs, anonymized cases, charts."""
 
+import bisect
 import logging
 from collections.abc import Iterable
 
@@ -112,6 +113,10 @@ def recompute_root(batch: Batch, reason: str) -> bool:
     (and salt key), keeping the old root in the batch's history. Returns whether it changed."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     blocks = compute_blocks(batch.pk)
+    if batch.archived_at or (batch.participants and not blocks):
+        # Its charges are in an archive file (or missing): the published root stands.
+        log.warning("batch %s: no charges in the database, its root is kept", batch.pk)
+        return False
     root, total = root_of_blocks(blocks)
     write_blocks(batch.pk, blocks)
     if (batch.merkle_root, batch.merkle_total_cents) == (root, total):
@@ -128,20 +133,26 @@ def recompute_root(batch: Batch, reason: str) -> bool:
     return True
 
 
-def _blocks_of(batch: Batch) -> list[tuple[bytes, int]]:
+Block = tuple[int, bytes, int]  # (membership id of its first charge, digest, sum)
+
+
+def _blocks_of(batch: Batch) -> list[Block]:
     return [
-        (bytes(digest), total)
-        for digest, total in MerkleBlock.objects.filter(batch=batch)
+        (first, bytes(digest), total)
+        for first, digest, total in MerkleBlock.objects.filter(batch=batch)
         .order_by("position")
-        .values_list("digest", "sum_cents")
+        .values_list("first_membership_id", "digest", "sum_cents")
     ]
 
 
-def stored_blocks(batch: Batch) -> list[tuple[bytes, int]]:
-    """Every block node of the batch, in order. A batch rooted before blocks were stored gets
-    them at its first proof: computed once, under the batch's row lock, so that the members
-    asking at the same moment wait for that one computation instead of each hashing the whole
-    batch (`recompute_merkle_roots` stores them for every batch ahead of time)."""
+def stored_blocks(batch: Batch) -> list[Block]:
+    """Every block of the batch, in order, read once: the proofs find their block in this
+    list, so a replica that has not replayed the blocks yet cannot answer half a proof.
+
+    A batch rooted before blocks were stored gets them at its first proof: computed once,
+    under the batch's row lock, so that the members asking at the same moment wait for that
+    one computation instead of each hashing the whole batch (`recompute_merkle_roots --all`
+    stores them for every batch ahead of time)."""
     blocks = _blocks_of(batch)
     if blocks:
         return blocks
@@ -150,49 +161,69 @@ def stored_blocks(batch: Batch) -> list[tuple[bytes, int]]:
         blocks = _blocks_of(batch)
         if not blocks:
             computed = compute_blocks(batch.pk)
+            if root_of_blocks(computed) != (batch.merkle_root, batch.merkle_total_cents):
+                log.warning("batch %s: its charges no longer give its published root", batch.pk)
             MerkleBlock.objects.bulk_create(computed, batch_size=2_000)
-            blocks = [(bytes(block.digest), block.sum_cents) for block in computed]
+            blocks = [(b.first_membership_id, bytes(b.digest), b.sum_cents) for b in computed]
     return blocks
-
-
-def proof_of(batch: Batch, membership_id: int, amount: int, blocks) -> dict:
-    """One charge's proof: its block of charges re-hashed, then its block among `blocks`."""
-    block = (
-        MerkleBlock.objects.filter(batch=batch, first_membership_id__lte=membership_id)
-        .order_by("-first_membership_id")
-        .values_list("position", "first_membership_id")
-        .first()
-    )
-    position, first = block if block else (0, 0)
-    keyed = list(keyed_leaves(batch.pk, charge_rows(batch.pk, after=first, limit=merkle.BLOCK)))
-    index = [key for key, _ in keyed].index(membership_id)
-    salt = merkle.salt(salt_key(), batch.pk, membership_id)
-    return {
-        "batch_id": batch.pk,
-        "membership_id": membership_id,
-        "amount_cents": amount,
-        "salt": salt,
-        "leaf": keyed[index][1][0].hex(),
-        "path": merkle.blocked_path([leaf for _, leaf in keyed], index, blocks, position),
-    }
 
 
 def proofs_for(batch: Batch, user) -> dict:
     """The caller's charges in the batch, each with its salt, leaf and audit path (siblings'
-    hashes and sums only: no other member's id or amount)."""
+    hashes and sums only: no other member's id or amount).
+
+    Nothing is proved before the root is published (a proof needs a root to check against,
+    and the root's task computes the blocks). Each block holding one of the caller's charges is
+    read and hashed once, however many of their memberships it holds."""
+    bundle = {
+        "batch_id": batch.pk,
+        "merkle_root": batch.merkle_root,
+        "merkle_total_cents": batch.merkle_total_cents,
+        "proofs": [],
+    }
+    if not batch.merkle_root:
+        return bundle
     mine = list(
         Charge.objects.of_batch(batch.pk)  # the batch's partition only
         .filter(account=user)
         .order_by("membership_id")
         .values_list("membership_id", "amount_cents")
     )
-    blocks = stored_blocks(batch) if mine else []
-    return {
-        "batch_id": batch.pk,
-        "merkle_root": batch.merkle_root,
-        "merkle_total_cents": batch.merkle_total_cents,
-        "proofs": [proof_of(batch, mid, amount, blocks) for mid, amount in mine],
-    }
+    if not mine:
+        return bundle
+    blocks = stored_blocks(batch)
+    firsts = [first for first, _, _ in blocks]
+    upper = merkle.build_levels((digest, total) for _, digest, total in blocks)
+    by_block: dict[int, list[tuple[int, int]]] = {}
+    for membership_id, amount in mine:
+        by_block.setdefault(bisect.bisect_right(firsts, membership_id) - 1, []).append(
+            (membership_id, amount)
+        )
+    key = salt_key()
+    for position, charges in sorted(by_block.items()):
+        keyed = (
+            list(keyed_leaves(batch.pk, charge_rows(batch.pk, firsts[position], merkle.BLOCK)))
+            if position >= 0
+            else []
+        )
+        index_of = {membership_id: i for i, (membership_id, _) in enumerate(keyed)}
+        levels = merkle.build_levels(leaf for _, leaf in keyed)
+        for membership_id, amount in charges:
+            index = index_of.get(membership_id)
+            if index is None:  # blocks older than the charges: recompute_root rewrites them
+                log.warning("batch %s: membership %s is in no block", batch.pk, membership_id)
+                continue
+            bundle["proofs"].append(
+                {
+                    "batch_id": batch.pk,
+                    "membership_id": membership_id,
+                    "amount_cents": amount,
+                    "salt": merkle.salt(key, batch.pk, membership_id),
+                    "leaf": keyed[index][1][0].hex(),
+                    "path": merkle.blocked_path(levels, index, upper, position),
+                }
+            )
+    return bundle
 
 
 def batch_cases(batch: Batch) -> list[dict]:

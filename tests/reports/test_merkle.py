@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -15,7 +16,13 @@ from apportionment import engine, publishing
 from apportionment.models import Batch, Charge, RetiredMerkleRoot
 from reports import merkle, services
 from reports.models import MerkleBlock
-from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
+from tests.apportionment.helpers import (
+    approved_claim,
+    bulk_members,
+    collect,
+    run_all_chunks,
+    top_up,
+)
 from tests.conftest import ROOT
 from tests.factories import PoolFactory
 
@@ -97,7 +104,10 @@ def test_blocks_give_the_same_root_and_the_same_paths_as_the_whole_tree(size):
             position, start = divmod(index, size)[0], index - index % size
             block_leaves = items[start : start + size]
             assert merkle.blocked_path(
-                block_leaves, index - start, nodes, position
+                merkle.build_levels(block_leaves),
+                index - start,
+                merkle.build_levels(nodes),
+                position,
             ) == merkle.audit_path(whole, index), (n, index)
 
 
@@ -278,32 +288,64 @@ def test_root_is_stored_once_by_its_task_and_a_lost_task_is_sent_again(
 
 
 @pytest.mark.django_db
-def test_proofs_read_one_block_of_charges_and_verify_across_block_edges(
+def test_proofs_read_each_block_once_and_verify_across_block_edges(
     pool, django_assert_max_num_queries
 ):
-    """2,100 charges make three blocks of 1,024, 1,024 and 52: a proof is read from one block
-    and the blocks (a handful of queries at any batch size), and verifies on every edge."""
-    bulk_members(pool, merkle.BLOCK * 2 + 51)
+    """2,100 charges of one family make three blocks of 1,024, 1,024 and 52: its 2,100 proofs
+    read each block once (the queries do not grow with the family) and all verify, on every
+    edge of every block."""
+    family = bulk_members(pool, merkle.BLOCK * 2 + 51)
     claim = approved_claim(pool, 21_000)
     batch = run_all_chunks(publishing.start_batch(pool))
     blocks = MerkleBlock.objects.filter(batch=batch).order_by("position")
     assert [b.position for b in blocks] == [0, 1, 2]
     assert sum(b.sum_cents for b in blocks) == batch.merkle_total_cents
-    charges = list(
-        Charge.objects.filter(batch=batch)
-        .order_by("pk")
-        .values_list("membership_id", "amount_cents")
-    )
-    assert len(charges) == merkle.BLOCK * 2 + 52
-    nodes = services.stored_blocks(batch)
-    for index in (0, 1, merkle.BLOCK - 1, merkle.BLOCK, 2 * merkle.BLOCK - 1, 2 * merkle.BLOCK, -1):
-        membership_id, amount = charges[index]
-        proof = services.proof_of(batch, membership_id, amount, nodes)
-        assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0], index
-    with django_assert_max_num_queries(5):
-        bundle = services.proofs_for(batch, claim.claimant)
-    (proof,) = bundle["proofs"]
+    with django_assert_max_num_queries(5):  # charges, blocks, and one read per block
+        bundle = services.proofs_for(batch, family)
+    assert len(bundle["proofs"]) == merkle.BLOCK * 2 + 51
+    for proof in bundle["proofs"]:
+        assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0], proof["membership_id"]
+    with django_assert_max_num_queries(3):
+        (proof,) = services.proofs_for(batch, claim.claimant)["proofs"]
     assert check(proof, batch.merkle_root, batch.merkle_total_cents)[0]
+
+
+@pytest.mark.django_db
+def test_nothing_is_proved_or_hashed_before_the_root_is_stored(pool):
+    """Between publication and the root's task a proof would have no root to check against,
+    and filling the blocks in the request would hash the whole batch under its row lock."""
+    bulk_members(pool, 5)
+    claim = approved_claim(pool, 600)
+    batch = publishing.start_batch(pool)
+    for chunk_id in list(batch.chunks.values_list("pk", flat=True)):
+        engine.run_chunk(chunk_id)
+    batch.refresh_from_db()
+    assert batch.status == "published" and batch.merkle_root == ""
+    assert services.proofs_for(batch, claim.claimant)["proofs"] == []
+    assert not MerkleBlock.objects.filter(batch=batch).exists()
+
+
+@pytest.mark.django_db
+def test_recompute_all_keeps_the_root_of_an_archived_batch(pool, settings, tmp_path):
+    """Its charges are in the archive file: recomputing from the empty database would publish
+    an empty root in place of the real one."""
+    settings.ARCHIVE_ROOT = tmp_path / "archive"
+    bulk_members(pool, 7)
+    approved_claim(pool, 10_000)
+    batch = run_all_chunks(publishing.start_batch(pool))
+    for account_id in set(Charge.objects.of_batch(batch.pk).values_list("account_id", flat=True)):
+        top_up(get_user_model().objects.get(pk=account_id), 100_000)
+    batch = collect(batch)
+    Batch.objects.filter(pk=batch.pk).update(cutoff_at=timezone.now() - dt.timedelta(days=400))
+    call_command("archive_batches", "--before", str(timezone.localdate()))
+    batch.refresh_from_db()
+    assert batch.archived_at
+    root, total = batch.merkle_root, batch.merkle_total_cents
+    call_command("recompute_merkle_roots", "--all")
+    assert services.recompute_root(batch, "by hand") is False
+    batch.refresh_from_db()
+    assert (batch.merkle_root, batch.merkle_total_cents) == (root, total)
+    assert not RetiredMerkleRoot.objects.filter(batch=batch).exists()
 
 
 @pytest.mark.django_db

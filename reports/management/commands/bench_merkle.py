@@ -60,7 +60,9 @@ class Command(BaseCommand):
         index = charges // 2
         position, start = divmod(index, merkle.BLOCK)[0], index - index % merkle.BLOCK
         block = list(stream(min(merkle.BLOCK, charges - start), first=start + 1))
-        path = merkle.blocked_path(block, index - start, blocks, position)
+        path = merkle.blocked_path(
+            merkle.build_levels(block), index - start, merkle.build_levels(blocks), position
+        )
         proof_seconds = time.perf_counter() - started
         # Memory in a second pass: tracemalloc slows Python down, so it is not timed.
         tracemalloc.start()

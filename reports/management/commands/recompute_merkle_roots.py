@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="every public batch")
 
     def handle(self, all, **options):
-        batches = Batch.objects.filter(status__in=Batch.PUBLIC_STATUSES).exclude(merkle_root="")
+        batches = Batch.objects.filter(
+            status__in=Batch.PUBLIC_STATUSES,
+            archived_at__isnull=True,  # archives keep theirs
+        ).exclude(merkle_root="")
         if not all:
             batches = batches.filter(merkle_total_cents__isnull=True)
         reason = "salt key changed" if all else "summed, salted tree (SPEC 7)"
