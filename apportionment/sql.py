@@ -18,17 +18,21 @@ def participants_sql(ranged: bool = False) -> str:
     """Memberships of the pool that were waiting or active at T (alias m: id, person_id).
 
     A membership whose status has not changed since T has its current status at T; for the
-    others, the status it left in its first recorded change after T.
+    others, the status it left in its first recorded change after T. Written as two plain
+    cases rather than one CASE: the planner can count the first (nearly everyone), where it
+    guessed a CASE matched 1 % of the range and looked each person up one by one (+40 % a
+    publish chunk, on tables vacuumed and analysed as in production).
     """
     id_range = "AND m.id BETWEEN %(lo)s AND %(hi)s" if ranged else ""
     return f"""
         SELECT m.id, m.person_id FROM members_membership m
         WHERE m.pool_id = %(pool)s AND m.joined_at <= %(cutoff)s {id_range}
-          AND (CASE WHEN m.status_changed_at <= %(cutoff)s THEN m.status
-                    ELSE COALESCE((SELECT h.from_status FROM members_membershipstatuschange h
-                                   WHERE h.membership_id = m.id AND h.at > %(cutoff)s
-                                   ORDER BY h.at, h.id LIMIT 1), m.status)
-               END) IN ('waiting', 'active')
+          AND ((m.status_changed_at <= %(cutoff)s AND m.status IN ('waiting', 'active'))
+               OR (m.status_changed_at > %(cutoff)s
+                   AND COALESCE((SELECT h.from_status FROM members_membershipstatuschange h
+                                 WHERE h.membership_id = m.id AND h.at > %(cutoff)s
+                                 ORDER BY h.at, h.id LIMIT 1), m.status)
+                       IN ('waiting', 'active')))
     """
 
 

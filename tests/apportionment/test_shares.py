@@ -169,7 +169,7 @@ def test_participants_are_those_of_the_cutoff(pool):
     """A member who withdrew after T still owes; one who joined after T does not."""
     cutoff = timezone.now() - dt.timedelta(hours=1)
     approved_claim(pool, 1_000, approved_at=cutoff - dt.timedelta(days=1))
-    bulk_members(pool, 4)
+    family = bulk_members(pool, 4)
     leaver = pool.memberships.filter(person__relationship="child").first()
     from members.models import MembershipStatusChange
 
@@ -181,11 +181,30 @@ def test_participants_are_those_of_the_cutoff(pool):
     )
     late = bulk_members(pool, 1)
     pool.memberships.filter(person__account=late).update(joined_at=timezone.now())
+    # Suspended at T, reinstated since: active today, not a participant at T.
+    returned = pool.memberships.exclude(pk=leaver.pk).filter(person__account=family).last()
+    MembershipStatusChange.objects.create(
+        membership=returned,
+        from_status="suspended",
+        to_status="active",
+        cause="t",
+        at=timezone.now(),
+    )
+    pool.memberships.filter(pk=returned.pk).update(status_changed_at=timezone.now())
+    # Withdrawn before T: not a participant either.
+    gone = bulk_members(pool, 1)
+    pool.memberships.filter(person__account=gone).update(
+        status="withdrawn",
+        status_changed_at=cutoff - dt.timedelta(days=1),
+        ended_at=cutoff - dt.timedelta(days=1),
+    )
     batch = run_all_chunks(publishing.start_batch(pool, cutoff))
     members = charges_of(batch)
     assert leaver.pk in members
+    assert returned.pk not in members
     assert not pool.memberships.filter(person__account=late, pk__in=members).exists()
-    assert batch.participants == 5
+    assert not pool.memberships.filter(person__account=gone, pk__in=members).exists()
+    assert batch.participants == 4
 
 
 def test_preview_writes_nothing(pool):
