@@ -19,7 +19,7 @@ from ledger.services import post, system_account, wallet_for
 from members.bulk import bulk_change_status
 from members.models import Membership
 from mutualaid import dialect
-from mutualaid.pairkeys import pair_key
+from mutualaid.pairkeys import pair_key, pair_key_range
 from pools.models import Pool
 
 
@@ -110,10 +110,11 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
     """
     retry = batch is None
     now = timezone.now()
+    first_charge, last_charge = pair_key_range(batch.pk) if batch else (None, None)
     params = {
         "batch": batch.pk if batch else None,
-        "first_charge": pair_key(batch.pk, 0) if batch else None,
-        "last_charge": pair_key(batch.pk + 1, 0) - 1 if batch else None,
+        "first_charge": first_charge,
+        "last_charge": last_charge,
         "pool": batch.pool_id if batch else None,
         "retry": retry,
         "lo": first_account,

@@ -1,12 +1,17 @@
 """Benchmark data: many memberships, inserted set-based (PostgreSQL)."""
 
+import time
+
+from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from members.models import Membership
 from pools.models import BenefitBand, Pool
 
 BENCH_SLUG = "bench-apportion"
+HOST = "localhost"  # an allowed host for the benchmarks' test client
 MEMBERS_PER_ACCOUNT = 2
 
 
@@ -84,3 +89,18 @@ def ensure_bench_members(count: int, out=None) -> Pool:
         for table in ("auth_user", "ledger_account", "members_person", "members_membership"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     return pool
+
+
+def timed_get(client, url, repeat=5):
+    """(queries of the last run, best time in ms, last response) of a GET, best of `repeat`;
+    anything but a 200 stops the benchmark."""
+    best, queries, response = float("inf"), [], None
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url, HTTP_HOST=HOST)
+            elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise CommandError(f"{url}: {response.status_code}")
+        best, queries = min(best, elapsed), captured.captured_queries
+    return queries, best * 1000, response

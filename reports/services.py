@@ -53,10 +53,6 @@ def charge_rows(batch_id: int, after: int = 0, limit: int | None = None):
     return rows[:limit] if limit else rows.iterator(chunk_size=LEAF_CHUNK)
 
 
-def charge_leaves(batch_id: int):
-    return leaves(batch_id, charge_rows(batch_id))
-
-
 def root_and_total(tree_leaves) -> tuple[str, int]:
     """(root hash as hex, the sum it carries); ("", 0) when there is no leaf."""
     root = merkle.streaming_root(tree_leaves)
@@ -136,13 +132,16 @@ def recompute_root(batch: Batch, reason: str) -> bool:
 Block = tuple[int, bytes, int]  # (membership id of its first charge, digest, sum)
 
 
+def _as_blocks(rows) -> list[Block]:
+    return [(first, bytes(digest), total) for first, digest, total in rows]
+
+
 def _blocks_of(batch: Batch) -> list[Block]:
-    return [
-        (first, bytes(digest), total)
-        for first, digest, total in MerkleBlock.objects.filter(batch=batch)
+    return _as_blocks(
+        MerkleBlock.objects.filter(batch=batch)
         .order_by("position")
         .values_list("first_membership_id", "digest", "sum_cents")
-    ]
+    )
 
 
 def stored_blocks(batch: Batch) -> list[Block]:
@@ -163,8 +162,8 @@ def stored_blocks(batch: Batch) -> list[Block]:
             computed = compute_blocks(batch.pk)
             if root_of_blocks(computed) != (batch.merkle_root, batch.merkle_total_cents):
                 log.warning("batch %s: its charges no longer give its published root", batch.pk)
-            MerkleBlock.objects.bulk_create(computed, batch_size=2_000)
-            blocks = [(b.first_membership_id, bytes(b.digest), b.sum_cents) for b in computed]
+            write_blocks(batch.pk, computed)
+            blocks = _as_blocks((b.first_membership_id, b.digest, b.sum_cents) for b in computed)
     return blocks
 
 

@@ -19,18 +19,16 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apportionment.models import Batch, Charge
 from apportionment.partitions import PARENT, partition_name
 from members.models import Membership
 from mutualaid import dialect
-from mutualaid.benchdata import BENCH_SLUG
+from mutualaid.benchdata import BENCH_SLUG, timed_get
 from mutualaid.pairkeys import pair_key
 from reports import services as report_services
 
-HOST = "localhost"
 SCAN = re.compile(
     r"(Index Only Scan|Index Scan|Bitmap Heap Scan|Seq Scan)\S* (?:using \S+ )?on (\S+)"
 )
@@ -149,16 +147,8 @@ class Command(BaseCommand):
         )
 
     def measure(self, client, name, url):
-        best, captured = float("inf"), None
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(url, HTTP_HOST=HOST)
-                elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise CommandError(f"{url}: {response.status_code}")
-            best, captured = min(best, elapsed), queries.captured_queries
-        self.stdout.write(f"{name} {url}: {len(captured)} queries, best {best * 1000:.1f} ms")
+        captured, best_ms, _response = timed_get(client, url)
+        self.stdout.write(f"{name} {url}: {len(captured)} queries, best {best_ms:.1f} ms")
         for query in captured:
             if "apportionment_charge" in query["sql"] and query["sql"].startswith("SELECT"):
                 self.explain(query["sql"])

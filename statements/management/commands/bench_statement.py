@@ -11,9 +11,8 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,10 +20,9 @@ from apportionment.models import Batch, BatchClaim, Charge
 from claims.models import Claim
 from members.identity import make_identity_number
 from members.models import Membership, Person
+from mutualaid.benchdata import timed_get
 from mutualaid.pairkeys import pair_key
 from pools.models import Condition, Pool
-
-HOST = "localhost"
 
 
 class Rollback(Exception):
@@ -120,16 +118,8 @@ def history(years: int, memberships: int, cases: int):
 
 def timed(client, url, repeat=5) -> tuple[int, float, int]:
     """(queries, best time in ms, bytes) of a GET."""
-    best, queries, size = float("inf"), 0, 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url, HTTP_HOST=HOST)
-            elapsed = time.perf_counter() - started
-        if response.status_code != 200:
-            raise CommandError(f"{url}: {response.status_code}")
-        best, queries, size = min(best, elapsed), len(captured), len(response.content)
-    return queries, best * 1000, size
+    queries, ms, response = timed_get(client, url, repeat)
+    return len(queries), ms, len(response.content)
 
 
 class Command(BaseCommand):
