@@ -136,7 +136,7 @@ def _insert_charges(chunk: Chunk) -> tuple[int, int]:
         sql.execute(f"WITH shares AS ({shares}) {candidates}", params)
         return sql.fetchone(f"WITH shares AS ({shares}) {counts}", params)
     with connection.cursor() as cursor:
-        dialect.sort_in_memory(cursor, "64MB")  # the chunk's shares, computed once for all three
+        dialect.set_based(cursor)  # the chunk's shares, computed once for all three
         cursor.execute(
             f"""
             WITH shares AS MATERIALIZED ({shares}),

@@ -26,10 +26,15 @@ def computed_once() -> str:
     return "OFFSET 0" if is_postgres() else ""
 
 
-def sort_in_memory(cursor, work_mem: str):
-    """Let this transaction's sorts and hashes stay in memory (PostgreSQL's default is 4 MB)."""
+def set_based(cursor, work_mem: str = "64MB"):
+    """Settings for this transaction's set-based statements over tens of thousands of rows:
+    sorts and hashes stay in memory (PostgreSQL's default is 4 MB), and no JIT. PostgreSQL
+    compiles every statement its planner costs above `jit_above_cost`; a chunk's statements
+    qualify, run for a few hundred milliseconds, and never earned back the ~30 ms compile
+    (a tenth of a publish chunk; docs/benchmarks.md, 2026-12-07)."""
     if is_postgres():
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
+        cursor.execute("SET LOCAL jit = off")
 
 
 def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:

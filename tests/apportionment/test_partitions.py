@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apportionment import archive, partitions, publishing
 from apportionment.models import Batch, Charge
+from mutualaid import dialect
 from statements.services import member_statement
 from tests.apportionment.helpers import (
     approved_claim,
@@ -139,3 +140,36 @@ def test_a_batch_with_unpaid_charges_or_no_root_is_not_archived():
 def test_the_command_refuses_a_bad_date(before):
     with pytest.raises(CommandError):
         call_command("archive_batches", "--before", before)
+
+
+def test_a_collection_debits_the_wallets_of_its_account_range_alone():
+    """The debit statement names the chunk's owners: the planner, guessing the rows of an
+    unanalysed temp table, otherwise read every wallet to hash-join 50,000 of them."""
+    captured = CaptureQueriesContext(connection)
+    paid_out_batch(PoolFactory(), queries=captured)
+    debits = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().startswith("WITH debited")
+    ]
+    assert debits
+    for debit in debits:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a test's few wallets: any plan
+            cursor.execute(  # the chunk's temp table, gone with its chunk
+                "CREATE TEMP TABLE IF NOT EXISTS collection_debit"
+                " (wallet_id BIGINT, pool_id BIGINT, amount BIGINT, paid BIGINT)"
+            )
+            cursor.execute(f"EXPLAIN {debit}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Cond: ((owner_id >=" in plan, plan
+
+
+def test_a_chunk_runs_without_jit_and_sorts_in_memory():
+    """PostgreSQL's JIT compiled each chunk statement (~30 ms of a 0.3 s chunk) for nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit')")
+        assert cursor.fetchone() == ("on",)  # PostgreSQL's default
+        dialect.set_based(cursor)
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        assert cursor.fetchone() == ("off", "64MB")
