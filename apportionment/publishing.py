@@ -7,12 +7,10 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apportionment import engine, odd_cent, sql
+from apportionment import engine, odd_cent, partitions, sql
 from apportionment.figures import (
     DEFAULT_CHUNK_SIZE,
     cap_may_bind,
@@ -20,11 +18,12 @@ from apportionment.figures import (
     scheme_claims_due,
     share_params,
 )
-from apportionment.models import Batch, BatchClaim, BatchEvent, Charge, Chunk, SchemePayout
+from apportionment.models import Batch, BatchClaim, BatchEvent, Chunk, SchemePayout
 from apportionment.signals import batch_published
 from claims import evidence_log, workflow
 from claims.models import Claim
 from mutualaid import dialect
+from mutualaid.pairkeys import pair_key_range
 from pools.models import Pool
 
 log = logging.getLogger(__name__)
@@ -148,15 +147,29 @@ def _insert_charges(chunk: Chunk) -> tuple[int, int]:
         return cursor.fetchone()
 
 
+def _charge_totals(batch: Batch) -> tuple[int, int, int]:
+    """The batch's charges as its table holds them (not as its chunks said they wrote them):
+    how many, their sum, and what the cap cut. On PostgreSQL the batch's partition is read
+    whole, in parallel: its key range through the parent took a bitmap scan three times as
+    long (0.21 s against 0.08 s at a million charges, with every other core idle)."""
+    first, last = pair_key_range(batch.pk)
+    table, where = partitions.PARENT, "WHERE id BETWEEN %(first)s AND %(last)s"
+    if dialect.is_postgres():
+        table, where = partitions.partition_name(batch.pk), ""
+    return sql.fetchone(
+        f"""
+        SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT),
+               CAST(COALESCE(SUM(capped_cents), 0) AS BIGINT)
+        FROM {table} {where}
+        """,
+        {"first": first, "last": last},
+    )
+
+
 def _complete_publishing(batch: Batch):
     if not odd_cent.settle_odd_cents(batch):
         return  # the chunks run again with the exact cut
-    totals = Charge.objects.of_batch(batch.pk).aggregate(
-        count=Count("pk"),
-        charged=Coalesce(Sum("amount_cents"), 0),
-        capped=Coalesce(Sum("capped_cents"), 0),
-    )
-    count, charged, capped = totals["count"], totals["charged"], totals["capped"]
+    count, charged, capped = _charge_totals(batch)
     batch.subsidy_cents = capped
     if count != batch.participants or charged + capped != batch.amount_cents:
         message = _(

@@ -13,7 +13,7 @@ from apportionment import figures, odd_cent, publishing
 from apportionment.models import Batch, Charge, OddCentCandidate
 from claims.models import Claim
 from tests.apportionment.helpers import approved_claim, bulk_members, run_all_chunks
-from tests.factories import PoolFactory
+from tests.factories import MembershipFactory, PoolFactory
 
 
 def charges_of(batch):
@@ -60,6 +60,30 @@ def test_a_charges_key_is_its_batch_and_membership(pool):
     another()  # the same membership in the same batch
     another(id=charge.pk + 1)  # an id that is not (batch, membership)
     another(membership_id=-1, id=(batch.pk << 32) - 1)  # outside the membership half of the key
+
+
+@pytest.mark.parametrize("stray_cents", [0, 1])
+@pytest.mark.django_db
+def test_a_charge_the_chunks_did_not_write_fails_the_batch(pool, stray_cents):
+    """The invariant reads the batch's rows, not what its chunks say they wrote: a charge
+    that got into the batch's table some other way, even of 0.00, stops the publication."""
+    bulk_members(pool, 5)
+    approved_claim(pool, 1_000)
+    outsider = MembershipFactory(pool=PoolFactory())
+    batch = publishing.start_batch(pool, chunk_size=2)
+    Charge.objects.create(
+        id=(batch.pk << 32) + outsider.pk,
+        batch=batch,
+        membership=outsider,
+        account_id=outsider.person.account_id,
+        amount_cents=stray_cents,
+    )
+    batch = run_all_chunks(batch)
+    assert batch.status == Batch.Status.FAILED
+    assert f"{batch.participants + 1} charges for {batch.participants} participants" in (
+        batch.message
+    )
+    assert not Claim.objects.filter(status=Claim.Status.APPORTIONED).exists()
 
 
 @pytest.mark.django_db
