@@ -222,7 +222,11 @@ def collect_for_accounts(batch: Batch | None, first_account: int, last_account: 
 
 def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
     """The collection's ledger transaction, from collection_debit: one line per wallet debited
-    and one per pool reserve credited, and the balances moved by the same amounts."""
+    and one per pool reserve credited, and the balances moved by the same amounts.
+
+    The wallets' lines are written set-based, not through `ledger.services.post`, so their
+    sum is checked against the credits here: a wallet the statement missed or met twice would
+    otherwise leave the transaction unbalanced without an error."""
     cursor.execute(
         "SELECT pool_id, SUM(amount) FROM collection_debit GROUP BY pool_id HAVING SUM(amount) > 0"
     )
@@ -235,7 +239,8 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
             SELECT wallet_id, CAST(SUM(amount) AS BIGINT) AS amount FROM collection_debit
             GROUP BY wallet_id HAVING SUM(amount) > 0 ORDER BY wallet_id
         """
-    else:  # one pool, so one row a wallet already (summing them again took 45 ms a chunk)
+    else:  # one row a wallet already: an account owes in one branch of collection_debit, has
+        # one wallet, and every charge is the batch's pool (summing again took 45 ms a chunk)
         wallets = """
             SELECT wallet_id, amount FROM collection_debit WHERE amount > 0 ORDER BY wallet_id
         """
@@ -256,13 +261,33 @@ def _post_collection(cursor, params: dict) -> LedgerTransaction | None:
         "lo": params["lo"],
         "hi": params["hi"],
     }
-    if dialect.is_postgres():  # one statement, the debits summed once
-        debited = f"WITH debited AS ({balances} RETURNING d.wallet_id, d.amount)"
+    if dialect.is_postgres():  # one statement: the lines are those of the wallets debited
         in_order = "(SELECT * FROM debited ORDER BY wallet_id)"
-        cursor.execute(f"{debited} {lines.format(debits=in_order)}", line_params)
+        cursor.execute(
+            f"""
+            WITH debited AS ({balances} RETURNING d.wallet_id, d.amount),
+                 written AS ({lines.format(debits=in_order)} RETURNING amount_cents)
+            SELECT COALESCE(-SUM(amount_cents), 0) FROM written
+            """,
+            line_params,
+        )
+        debited = cursor.fetchone()[0]
     else:  # SQLite (the embedded default) has no data-modifying WITH
         cursor.execute(lines.format(debits=f"({wallets})"), line_params)
+        written = cursor.rowcount
         cursor.execute(balances, line_params)
+        moved = cursor.rowcount
+        cursor.execute(
+            "SELECT COALESCE(-SUM(amount_cents), 0) FROM ledger_entry WHERE transaction_id = %s",
+            [txn.pk],
+        )
+        debited = cursor.fetchone()[0] if moved == written else None
+    credited = sum(total for _pool, total in credits)
+    if debited != credited:
+        raise ValidationError(
+            f"Collection {params['memo']}: the wallets' lines sum to {debited}, the reserves "
+            f"are credited {credited}. Nothing was collected."
+        )
     for pool_id, total in credits:
         reserve = system_account(Account.Kind.POOL_RESERVE, Pool(pk=pool_id))
         Entry.objects.create(transaction=txn, account=reserve, amount_cents=total)
