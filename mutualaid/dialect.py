@@ -31,7 +31,7 @@ def set_based(cursor, work_mem: str = "64MB"):
     sorts and hashes stay in memory (PostgreSQL's default is 4 MB), and no JIT. PostgreSQL
     compiles every statement its planner costs above `jit_above_cost`; a chunk's statements
     qualify, run for a few hundred milliseconds, and never earned back the ~30 ms compile
-    (a tenth of a publish chunk; docs/benchmarks.md, 2026-12-07)."""
+    (a tenth of a publish chunk; docs/benchmarks.md, 2026-12-07, second session)."""
     if is_postgres():
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
         cursor.execute("SET LOCAL jit = off")
