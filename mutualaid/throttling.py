@@ -7,9 +7,11 @@ address spraying passwords over many usernames runs out, however few tries each 
 (django-axes still locks a username at an address after a few failures).
 """
 
+import math
 from functools import wraps
 from types import SimpleNamespace
 
+from axes.helpers import get_cool_off
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,7 @@ LOGIN = "login"
 TOO_MANY = 429
 TOO_MANY_MESSAGE = _("Too many requests: please try again later.")
 LOGIN_BUDGET_MESSAGE = _("Too many log-in attempts from your address: please try again later.")
+LOCKED_MESSAGE = _("This account is locked after too many failed log-ins: please try again later.")
 
 
 class AddressRateThrottle(ScopedRateThrottle):
@@ -42,9 +45,18 @@ def creation_throttles(creating: bool):
     return default_throttles() + ([ScopedRateThrottle()] if creating else [])
 
 
+def refused_for(request, scope=CREATE, throttle=ScopedRateThrottle) -> int | None:
+    """Count this request against the scope's rate: None while the rate allows it, else the
+    seconds until it will (the answer's Retry-After)."""
+    counter = throttle()
+    if counter.allow_request(request, SimpleNamespace(throttle_scope=scope)):
+        return None
+    return max(1, math.ceil(counter.wait() or 1))
+
+
 def allow(request, scope=CREATE, throttle=ScopedRateThrottle) -> bool:
     """Count this request against the scope's rate; False once the rate is used up."""
-    return throttle().allow_request(request, SimpleNamespace(throttle_scope=scope))
+    return refused_for(request, scope, throttle) is None
 
 
 def creation_refused(request, form) -> bool:
@@ -56,8 +68,24 @@ def creation_refused(request, form) -> bool:
     return True
 
 
-def too_many(request, message=TOO_MANY_MESSAGE):
-    return render(request, "429.html", {"message": message}, status=TOO_MANY)
+def too_many(request, message=TOO_MANY_MESSAGE, retry_after: int | None = None):
+    response = render(request, "429.html", {"message": message}, status=TOO_MANY)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def lockout_seconds() -> int | None:
+    """How long django-axes keeps a username locked at an address (its cool-off): the
+    Retry-After of a locked answer, an upper bound of what is left of it (None: for good)."""
+    cool_off = get_cool_off()
+    return math.ceil(cool_off.total_seconds()) if cool_off else None
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked log-in (AXES_LOCKOUT_CALLABLE): the site's page in the
+    member's language with Retry-After, where axes answered a line of English text."""
+    return too_many(request, LOCKED_MESSAGE, retry_after=lockout_seconds())
 
 
 def posts_limited(scope):
@@ -66,8 +94,10 @@ def posts_limited(scope):
     def decorate(view):
         @wraps(view)
         def limited(request, *args, **kwargs):
-            if request.method == "POST" and not allow(request, scope, AddressRateThrottle):
-                return too_many(request)
+            if request.method == "POST":
+                wait = refused_for(request, scope, AddressRateThrottle)
+                if wait is not None:
+                    return too_many(request, retry_after=wait)
             return view(request, *args, **kwargs)
 
         return limited
@@ -82,14 +112,18 @@ class LoginBudgetBackend:
     says why (LoginBudgetMiddleware, the token view)."""
 
     def authenticate(self, request, **credentials):
-        if request is not None and not allow(request, LOGIN, AddressRateThrottle):
-            getattr(request, "_request", request).login_budget_spent = True
+        if request is None:
+            return None
+        wait = refused_for(request, LOGIN, AddressRateThrottle)
+        if wait is not None:
+            getattr(request, "_request", request).login_budget_wait = wait
             raise PermissionDenied
         return None  # no get_user(): no session ever names this backend
 
 
-def login_budget_spent(request) -> bool:
-    return getattr(getattr(request, "_request", request), "login_budget_spent", False)
+def login_budget_wait(request) -> int | None:
+    """The seconds until the address may try to log in again, if its budget is spent."""
+    return getattr(getattr(request, "_request", request), "login_budget_wait", None)
 
 
 class LoginBudgetMiddleware:
@@ -101,6 +135,7 @@ class LoginBudgetMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if login_budget_spent(request) and not request.path.startswith("/api/"):
-            return too_many(request, LOGIN_BUDGET_MESSAGE)
+        wait = login_budget_wait(request)
+        if wait is not None and not request.path.startswith("/api/"):
+            return too_many(request, LOGIN_BUDGET_MESSAGE, retry_after=wait)
         return response

@@ -14,8 +14,6 @@ from rest_framework.settings import api_settings
 
 from mutualaid import throttling
 
-LOCKED_MESSAGE = _("This account is locked after too many failed log-ins: please try again later.")
-
 
 class CredentialsSerializer(AuthTokenSerializer):
     # No longer than the user column: a longer name never reaches django-axes' records.
@@ -64,10 +62,12 @@ class ObtainToken(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid()
-        if throttling.login_budget_spent(request):
-            raise Throttled(detail=throttling.LOGIN_BUDGET_MESSAGE)
+        wait = throttling.login_budget_wait(request)
+        if wait is not None:
+            raise Throttled(wait=wait, detail=str(throttling.LOGIN_BUDGET_MESSAGE))
         if getattr(request, "axes_locked_out", False):
-            raise Throttled(detail=LOCKED_MESSAGE)
+            locked = str(throttling.LOCKED_MESSAGE)  # Throttled joins it to its "… seconds."
+            raise Throttled(wait=throttling.lockout_seconds(), detail=locked)
         if serializer.errors:
             raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from members.identity import make_identity_number
 from members.models import Membership, Person
@@ -76,3 +77,10 @@ def test_login_locks_out_after_repeated_failures(client, db, settings):
         client.post(reverse("login"), {"username": "target", "password": "wrong"})
     locked = client.post(reverse("login"), {"username": "target", "password": "right-password-1"})
     assert locked.status_code == 429
+    assert locked["Retry-After"] == "3600"  # django-axes' cool-off, an hour
+    assert "This account is locked" in locked.content.decode()  # the site's page, not axes'
+    assert "_auth_user_id" not in client.session
+    with translation.override("zh-hans"):
+        chinese_login = reverse("login")
+    chinese = client.post(chinese_login, {"username": "target", "password": "right-password-1"})
+    assert chinese.status_code == 429 and "此账户已被锁定" in chinese.content.decode()

@@ -108,6 +108,7 @@ def test_signup_is_limited_per_address(client, monkeypatch):
     refused = client.post(reverse("signup"), {**form, "username": "third"})
     assert refused.status_code == 429
     assert "Too many requests" in refused.content.decode()
+    assert 0 < int(refused["Retry-After"]) <= 3600  # the hour's window, what is left of it
     assert not UserFactory._meta.model.objects.filter(username="third").exists()
     other = client.post(reverse("signup"), {**form, "username": "third"}, REMOTE_ADDR="10.0.0.3")
     assert other.status_code == 302
@@ -124,9 +125,11 @@ def test_password_spraying_across_usernames_runs_out_of_the_address_budget(clien
     page = client.post(reverse("login"), {"username": "victim", "password": PASSWORD})
     assert page.status_code == 429
     assert "Too many log-in attempts" in page.content.decode()
+    assert 0 < int(page["Retry-After"]) <= 3600
     assert "_auth_user_id" not in client.session
     token = post_json(client, TOKEN_URL, {"username": "victim", "password": PASSWORD})
     assert token.status_code == 429 and "log-in attempts" in token.json()["detail"]
+    assert 0 < int(token["Retry-After"]) <= 3600
     assert "token" not in token.json()
     # another address has its own budget
     ok = post_json(
@@ -145,6 +148,7 @@ def test_a_locked_account_at_the_token_endpoint_answers_429_with_a_message(clien
     response = post_json(client, TOKEN_URL, {"username": "locked", "password": PASSWORD})
     assert response.status_code == 429
     assert "locked" in response.json()["detail"]
+    assert response["Retry-After"] == "3600"  # django-axes' cool-off, an hour
     assert "token" not in response.json()
 
 
