@@ -162,3 +162,16 @@ def run_all_chunks(batch):
         report_services.store_root(batch.pk)  # the task after commit
         batch.refresh_from_db()
     return batch
+
+
+def collection_debit_table(rows=()):
+    """A collect chunk's temp table collection_debit (gone with its chunk) holding `rows` of
+    (wallet_id, pool_id, amount), for the chunk's ledger statement alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS collection_debit")
+        cursor.execute(
+            "CREATE TEMP TABLE collection_debit"
+            " (wallet_id BIGINT, pool_id BIGINT, amount BIGINT, paid BIGINT)"
+        )
+        for row in rows:
+            cursor.execute("INSERT INTO collection_debit VALUES (%s, %s, %s, 1)", row)

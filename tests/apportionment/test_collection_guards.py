@@ -19,7 +19,13 @@ from ledger.services import (
     wallet_for,
 )
 from mutualaid.pairkeys import LOW_IDS, pair_key
-from tests.apportionment.helpers import family, published_batch, run_all_chunks, top_up
+from tests.apportionment.helpers import (
+    collection_debit_table,
+    family,
+    published_batch,
+    run_all_chunks,
+    top_up,
+)
 from tests.factories import MembershipFactory, PoolFactory, UserFactory
 
 
@@ -95,17 +101,6 @@ def test_collection_day_has_one_debit_a_wallet_over_awkward_accounts(pool, monke
     assert not unbalanced_transactions().exists() and balances_match_entries()
 
 
-def debits(rows):
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS collection_debit")
-        cursor.execute(
-            "CREATE TEMP TABLE collection_debit"
-            " (wallet_id BIGINT, pool_id BIGINT, amount BIGINT, paid BIGINT)"
-        )
-        for row in rows:
-            cursor.execute("INSERT INTO collection_debit VALUES (%s, %s, %s, 1)", row)
-
-
 def post(retry, lo, hi):
     with connection.cursor() as cursor:
         return collection._post_collection(
@@ -121,7 +116,7 @@ def test_a_wallet_met_twice_is_summed_or_refused(pool, retry):
     user = UserFactory()
     top_up(user, 1_000)
     wallet = wallet_for(user)
-    debits([(wallet.pk, pool.pk, 100), (wallet.pk, pool.pk, 200)])
+    collection_debit_table([(wallet.pk, pool.pk, 100), (wallet.pk, pool.pk, 200)])
     transactions = LedgerTransaction.objects.count()
     if retry:
         txn = post(retry, user.pk, user.pk)
@@ -145,7 +140,7 @@ def test_a_debit_the_balances_statement_misses_is_refused(pool, where):
     top_up(user, 1_000)
     account = wallet_for(user) if where != "not a wallet" else system_account("sponsor")
     owners = (user.pk + 1, user.pk + 1) if where == "an owner outside the chunk" else (0, 10**9)
-    debits([(account.pk, pool.pk, 100)])
+    collection_debit_table([(account.pk, pool.pk, 100)])
     with pytest.raises(ValidationError, match="the wallets' lines sum to 0"), transaction.atomic():
         post(False, *owners)
     assert not unbalanced_transactions().exists() and balances_match_entries()

@@ -19,6 +19,7 @@ from tests.apportionment.helpers import (
     approved_claim,
     bulk_members,
     collect,
+    collection_debit_table,
     run_all_chunks,
     top_up,
 )
@@ -156,10 +157,7 @@ def test_a_collection_debits_the_wallets_of_its_account_range_alone():
     for debit in debits:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")  # a test's few wallets: any plan
-            cursor.execute(  # the chunk's temp table, gone with its chunk
-                "CREATE TEMP TABLE IF NOT EXISTS collection_debit"
-                " (wallet_id BIGINT, pool_id BIGINT, amount BIGINT, paid BIGINT)"
-            )
+            collection_debit_table()
             cursor.execute(f"EXPLAIN {debit}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Index Cond: ((owner_id >=" in plan, plan

@@ -97,11 +97,15 @@ class Command(BaseCommand):
         for the ORM peer: the full-page images after a checkpoint made it 5 % slower (80.2
         and 80.8 s against 76.0 and 77.0 s), which would flatter c/b (docs/benchmarks.md)."""
         if checkpoint:
-            with connection.cursor() as cursor:
-                cursor.execute("CHECKPOINT")
+            Command.checkpoint()
         started = time.perf_counter()
         work()
         return time.perf_counter() - started
+
+    @staticmethod
+    def checkpoint():
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
 
     def bare_insert(self, pool):
         """The same rows into a logged table shaped like apportionment_charge (its indexes)."""
@@ -253,8 +257,7 @@ class Command(BaseCommand):
         Account.objects.filter(kind="wallet", owner__persons__memberships__pool=pool).update(
             balance_cents=100_000
         )
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")  # as `timed` does
+        self.checkpoint()  # as `timed` does
         started = time.perf_counter()
         batch = publishing.start_batch(pool, chunk_size=chunk_size)
         figured = time.perf_counter() - started
@@ -267,8 +270,7 @@ class Command(BaseCommand):
             self.wait_for_root(batch)
             rooted = time.perf_counter() - collect_started
             self.stdout.write(f"    Merkle root stored {rooted:.2f} s after publication (not in b)")
-            with connection.cursor() as cursor:
-                cursor.execute("CHECKPOINT")  # collection day is a week later: pages written
+            self.checkpoint()  # collection day is a week later: its pages written by then
             collect_started = time.perf_counter()
             collection.start_collection(batch)
             batch = self.wait(batch, Batch.Status.COLLECTING)
